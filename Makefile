@@ -1,0 +1,70 @@
+# The single entry point: make up | down | logs | test | lint | fmt | bench
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# On machines without a registry, ../shared/docker/standins.env names local stand-in images.
+STANDINS ?= ../shared/docker/standins.env
+ifneq ($(wildcard $(STANDINS)),)
+include $(STANDINS)
+export PYTHON_IMAGE POSTGRES_IMAGE REDIS_IMAGE NGINX_IMAGE PROMETHEUS_IMAGE
+endif
+
+COMPOSE ?= docker compose
+PYTHON ?= python3
+VENV := .venv
+# Host-side test runs use the machine's Postgres and Redis.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
+TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
+E2E_PROJECT ?= textclf-e2e
+E2E_HTTP_PORT ?= 18080
+
+.PHONY: help up down logs ps test test-web test-algorithm test-e2e lint fmt clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+up: ## build and start the stack, wait until every service is healthy
+	$(COMPOSE) up -d --build --wait
+
+down: ## stop the stack (data, jobs and models are kept; `docker compose down -v` erases them)
+	$(COMPOSE) down
+
+logs: ## follow the logs of every service
+	$(COMPOSE) logs -f --tail=100
+
+ps: ## show services and their health
+	$(COMPOSE) ps
+
+$(VENV)/%/.installed: %/requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)/$*
+	$(VENV)/$*/bin/pip install --quiet --upgrade pip
+	$(VENV)/$*/bin/pip install --quiet -r $<
+	touch $@
+
+$(VENV)/e2e/.installed: tests/e2e/requirements.txt
+	$(PYTHON) -m venv $(VENV)/e2e
+	$(VENV)/e2e/bin/pip install --quiet -r $<
+	touch $@
+
+test: lint test-web test-algorithm test-e2e ## everything: lint, unit/integration suites, end-to-end on the compose stack
+
+test-web: $(VENV)/web/.installed ## Django tests against the host's Postgres
+	cd web && DATABASE_URL=$(TEST_DATABASE_URL) ../$(VENV)/web/bin/pytest -q
+
+test-algorithm: $(VENV)/algorithm/.installed ## Flask/Celery/ML tests against the host's Postgres, Redis and a real worker
+	cd algorithm && DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
+		../$(VENV)/algorithm/bin/pytest -q
+
+test-e2e: $(VENV)/e2e/.installed ## end-to-end through nginx on its own compose project (removed afterwards)
+	E2E_PROJECT=$(E2E_PROJECT) E2E_HTTP_PORT=$(E2E_HTTP_PORT) $(VENV)/e2e/bin/pytest -q tests/e2e
+
+lint: $(VENV)/web/.installed ## ruff lint and format check on every Python service
+	$(VENV)/web/bin/ruff check web algorithm tests
+	$(VENV)/web/bin/ruff format --check web algorithm tests
+
+fmt: $(VENV)/web/.installed ## apply ruff formatting and safe fixes
+	$(VENV)/web/bin/ruff check --fix web algorithm tests
+	$(VENV)/web/bin/ruff format web algorithm tests
+
+clean: ## remove the host-side virtualenvs
+	rm -rf $(VENV)

@@ -1,0 +1,70 @@
+"""The data API through nginx: bulk load, filters, a CRUD round trip, all-or-nothing bulk."""
+
+import uuid
+
+
+def test_bulk_load_stores_every_row(api, loaded_corpus):
+    response = api.get("/api/data/", params={"page_size": 1})
+    assert response.status_code == 200
+    assert response.json()["count"] >= len(loaded_corpus.train)
+
+
+def test_label_filter_returns_only_that_label(api, loaded_corpus):
+    label = loaded_corpus.train[0]["label"]
+    expected = sum(row["label"] == label for row in loaded_corpus.train)
+    body = api.get("/api/data/", params={"label": label, "page_size": 1000}).json()
+    assert body["count"] >= expected
+    assert {row["label"] for row in body["results"]} == {label}
+
+
+def test_crud_round_trip(api):
+    text = "Ein Werkzeug für Übersetzungen — مرحبا 🚀 <b>'; DROP TABLE data;--</b>"
+    created = api.post("/api/data/", json={"text": text, "label": "e2e-crud"})
+    assert created.status_code == 201, created.text
+    item = created.json()
+    assert item["text"] == text
+    url = f"/api/data/{item['id']}/"
+
+    assert api.get(url).json()["text"] == text
+
+    replaced = api.request("PUT", url, json={"text": "replaced text", "label": "e2e-crud-2"})
+    assert replaced.status_code == 200
+    assert replaced.json()["label"] == "e2e-crud-2"
+
+    patched = api.request("PATCH", url, json={"label": "e2e-crud-3"})
+    assert patched.status_code == 200
+    assert patched.json() | {"updated_at": None} == replaced.json() | {
+        "label": "e2e-crud-3",
+        "updated_at": None,
+    }
+
+    assert api.request("DELETE", url).status_code == 204
+    assert api.get(url).status_code == 404
+
+
+def test_bulk_with_one_bad_item_saves_nothing(api):
+    label = f"e2e-atomic-{uuid.uuid4().hex[:8]}"
+    items = [{"text": f"row {i}", "label": label} for i in range(5)]
+    items[3]["text"] = "   "
+    response = api.post("/api/data/", json=items)
+    assert response.status_code == 400
+    assert "detail" in response.json()
+    assert api.get("/api/data/", params={"label": label}).json()["count"] == 0
+
+
+def test_invalid_json_is_a_clear_400(api):
+    response = api.post(
+        "/api/data/", data=b'{"text": "unterminated', headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert "detail" in response.json()
+
+
+def test_an_oversized_body_is_refused_by_nginx_with_json(api):
+    response = api.post(
+        "/api/data/",
+        data=b"x" * (17 * 1024 * 1024),
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 413
+    assert "detail" in response.json()
