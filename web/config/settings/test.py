@@ -1,0 +1,18 @@
+"""pytest settings: the host's Postgres (DATABASE_URL), a fake ML service URL, fast hashing."""
+
+from .base import *  # noqa: F403
+
+SECRET_KEY = "test-only-secret-key"  # noqa: S105
+DEBUG = False
+ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+ADMIN_PASSWORD = "admin"  # noqa: S105
+
+# Never reached over the network: tests intercept it at the HTTP boundary (`responses`).
+ML_SERVICE_URL = "http://ml-service.test"
+
+# collectstatic does not run before the tests; the manifest storage would refuse to render.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,1 @@
+"""HTTP client for the internal ML service (the `algorithm` Flask API)."""

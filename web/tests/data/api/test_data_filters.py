@@ -1,0 +1,55 @@
+import pytest
+
+from data.models import Data
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/data/"
+
+
+@pytest.fixture
+def rows():
+    return [
+        Data.objects.create(text="Python bindings for libfoo", label="python"),
+        Data.objects.create(text="Development files for LIBFOO", label="libdevel"),
+        Data.objects.create(text="A text editor", label="editors"),
+    ]
+
+
+def ids(response) -> list[int]:
+    assert response.status_code == 200
+    return [row["id"] for row in response.json()["results"]]
+
+
+def test_filter_by_label(api_client, rows):
+    assert ids(api_client.get(URL, {"label": "editors"})) == [rows[2].id]
+
+
+def test_search_is_a_case_insensitive_substring(api_client, rows):
+    assert ids(api_client.get(URL, {"search": "LibFoo"})) == [rows[0].id, rows[1].id]
+
+
+def test_filters_combine_with_pagination(api_client, rows):
+    body = api_client.get(URL, {"search": "libfoo", "label": "libdevel", "page_size": 1}).json()
+
+    assert body["count"] == 1
+    assert body["results"][0]["id"] == rows[1].id
+
+
+def test_blank_filters_are_ignored(api_client, rows):
+    assert ids(api_client.get(URL, {"label": "", "search": ""})) == [row.id for row in rows]
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"search": "a\x00b"}, "search"),
+        ({"label": "a\x00b"}, "label"),
+        ({"label": "x" * 101}, "label"),
+    ],
+)
+def test_invalid_filter_values_are_400(api_client, rows, params, field):
+    response = api_client.get(URL, params)
+
+    assert response.status_code == 400
+    assert field in response.json()["errors"]
