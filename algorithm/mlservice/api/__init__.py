@@ -1,0 +1,1 @@
+"""HTTP layer: blueprints that validate, call one function, and shape JSON."""

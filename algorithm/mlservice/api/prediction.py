@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app
+
+from mlservice.api.errors import ApiError
+from mlservice.api.validation import json_object, text_error
+
+bp = Blueprint("prediction", __name__)
+
+NO_MODEL_DETAIL = "No trained model is available yet; train one first with POST /api/train/."
+
+
+@bp.post("/predict")
+def predict():
+    body = json_object(allowed={"text", "texts"})
+    settings = current_app.config["SETTINGS"]
+    single = "text" in body
+    texts = _validated_texts(body, settings.text_max_length, settings.predict_batch_max)
+
+    model = current_app.extensions["model_store"].current()
+    if model is None:
+        raise ApiError(409, NO_MODEL_DETAIL)
+    probabilities = model.predictor.predict_proba(texts)
+    labels = model.predictor.labels
+    predictions = [
+        {
+            "label": labels[int(row.argmax())],
+            "probabilities": {label: float(p) for label, p in zip(labels, row, strict=True)},
+        }
+        for row in probabilities
+    ]
+    if single:
+        return {**predictions[0], "model_version": model.version}
+    return {"predictions": predictions, "model_version": model.version}
+
+
+def _validated_texts(body: dict[str, Any], max_length: int, batch_max: int) -> list[str]:
+    if ("text" in body) == ("texts" in body):
+        raise ApiError(
+            400,
+            'Send exactly one of "text" (a string) or "texts" (a list of strings).',
+            errors={"non_field_errors": ['Exactly one of "text" or "texts" is required.']},
+        )
+    if "text" in body:
+        problem = text_error(body["text"], max_length=max_length)
+        if problem:
+            raise ApiError(400, f"text: {problem}", errors={"text": [problem]})
+        return [body["text"]]
+
+    texts = body["texts"]
+    if not isinstance(texts, list):
+        problem = "Must be a list of strings."
+        raise ApiError(400, f"texts: {problem}", errors={"texts": [problem]})
+    if not 1 <= len(texts) <= batch_max:
+        problem = f"Must hold from 1 to {batch_max} texts (got {len(texts)})."
+        raise ApiError(400, f"texts: {problem}", errors={"texts": [problem]})
+    problems = {}
+    for index, text in enumerate(texts):
+        problem = text_error(text, max_length=max_length)
+        if problem:
+            problems[str(index)] = [problem]
+    if problems:
+        first = next(iter(problems))
+        raise ApiError(
+            400,
+            f"texts[{first}]: {problems[first][0]}"
+            + (f" ({len(problems)} invalid texts)" if len(problems) > 1 else ""),
+            errors={"texts": problems},
+        )
+    return texts

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from flask import Blueprint, request
+
+from mlservice import jobs, tasks, training
+from mlservice.api.errors import ApiError
+from mlservice.api.validation import json_object
+from mlservice.db import get_db
+
+bp = Blueprint("training", __name__)
+
+LIST_LIMIT_MAX = 100
+
+
+@bp.post("/train")
+def submit_training():
+    json_object(allowed=set(), allow_empty_body=True)  # no body, or {}
+    try:
+        job = training.queue_training(get_db(), enqueue=tasks.train_model.delay)
+    except jobs.ActiveJobExists as exc:
+        raise ApiError(
+            409, "A training job is already queued or running.", job_id=str(exc.job_id)
+        ) from None
+    except training.BrokerUnavailable:
+        raise ApiError(
+            503, "The task queue is unavailable, so the job was not queued; retry shortly."
+        ) from None
+    return {"job_id": str(job.job_id), "status": job.status}, 202
+
+
+@bp.get("/train")
+def list_jobs():
+    """Newest first; ?limit= from 1 (default and cap: 100)."""
+    limit = _limit_param()
+    return {"results": [job_json(job) for job in jobs.list_recent(get_db(), limit=limit)]}
+
+
+@bp.get("/train/<job_id>")
+def get_job(job_id: str):
+    try:
+        parsed = uuid.UUID(job_id)
+    except ValueError:
+        raise ApiError(404, "Training job not found.") from None
+    job = jobs.get(get_db(), parsed)
+    if job is None:
+        raise ApiError(404, "Training job not found.")
+    return job_json(job)
+
+
+def job_json(job: jobs.Job) -> dict:
+    return {
+        "job_id": str(job.job_id),
+        "status": job.status,
+        "error": job.error,
+        "model_version": job.model_version,
+        "metrics": job.metrics,
+        "n_samples": job.n_samples,
+        "created_at": iso_utc(job.created_at),
+        "started_at": iso_utc(job.started_at),
+        "finished_at": iso_utc(job.finished_at),
+    }
+
+
+def iso_utc(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _limit_param() -> int:
+    raw = request.args.get("limit")
+    if raw is None:
+        return LIST_LIMIT_MAX
+    try:
+        limit = int(raw)
+    except ValueError:
+        limit = 0
+    if limit < 1:
+        raise ApiError(
+            400,
+            "limit must be a positive integer.",
+            errors={"limit": ["Must be a positive integer."]},
+        )
+    return min(limit, LIST_LIMIT_MAX)

@@ -1,0 +1,124 @@
+import pytest
+
+from mlservice import artifacts
+from mlservice.api.prediction import NO_MODEL_DETAIL
+
+
+@pytest.fixture
+def model_version(models_dir, trained_model):
+    return artifacts.publish(
+        models_dir,
+        model=trained_model.classifier,
+        vectorizer=trained_model.vectorizer,
+        metadata={"labels": trained_model.labels},
+        keep=5,
+    )
+
+
+def test_no_model_yet_is_a_conflict(client):
+    response = client.post("/predict", json={"text": "a python web framework"})
+    assert response.status_code == 409
+    assert response.get_json() == {"detail": NO_MODEL_DETAIL}
+
+
+def test_predict_one_text(client, model_version, trained_model):
+    response = client.post("/predict", json={"text": "Python 3 bindings for the GTK toolkit"})
+    assert response.status_code == 200
+    body = response.get_json()
+    assert list(body) == ["label", "probabilities", "model_version"]
+    assert body["model_version"] == model_version
+    assert set(body["probabilities"]) == set(trained_model.labels)
+    assert body["label"] == max(body["probabilities"], key=body["probabilities"].get)
+    assert sum(body["probabilities"].values()) == pytest.approx(1.0)
+
+
+def test_predict_a_batch_in_order(client, model_version, corpus):
+    texts = [text for text, _ in corpus[:25]]
+    response = client.post("/predict", json={"texts": texts})
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["model_version"] == model_version
+    assert len(body["predictions"]) == 25
+    single = client.post("/predict", json={"text": texts[3]}).get_json()
+    assert body["predictions"][3] == {
+        "label": single["label"],
+        "probabilities": single["probabilities"],
+    }
+
+
+def test_real_descriptions_are_mostly_classified_right(client, model_version, corpus):
+    # Rows the model never saw (the fixture trained on a different random sample).
+    rows = corpus[-200:]
+    predictions = client.post("/predict", json={"texts": [t for t, _ in rows]}).get_json()
+    correct = sum(
+        p["label"] == y for p, (_, y) in zip(predictions["predictions"], rows, strict=True)
+    )
+    assert correct / len(rows) > 0.45
+
+
+def test_texts_round_trip_unicode(client, model_version):
+    response = client.post("/predict", json={"text": "مكتبة بايثون 🐍 для разработки"})
+    assert response.status_code == 200
+
+
+LONG = "x" * 101
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({}, "non_field_errors"),
+        ({"text": "a", "texts": ["b"]}, "non_field_errors"),
+        ({"text": ""}, "text"),
+        ({"text": "   \n\t"}, "text"),
+        ({"text": 5}, "text"),
+        ({"text": None}, "text"),
+        ({"text": True}, "text"),
+        ({"text": ["a list"]}, "text"),
+        ({"text": "nul \x00 inside"}, "text"),
+        ({"text": LONG}, "text"),
+        ({"texts": []}, "texts"),
+        ({"texts": "not a list"}, "texts"),
+        ({"texts": ["ok", ""]}, "texts"),
+        ({"texts": ["ok", 3]}, "texts"),
+        ({"texts": ["ok"] * 6}, "texts"),
+        ({"texts": [LONG]}, "texts"),
+        ({"text": "ok", "model": "svc"}, "model"),
+    ],
+)
+def test_bad_input_is_a_400_with_field_errors(settings, body, field, model_version):
+    from dataclasses import replace
+
+    from mlservice import create_app
+
+    strict = replace(settings, text_max_length=100, predict_batch_max=5)
+    response = create_app(strict).test_client().post("/predict", json=body)
+    assert response.status_code == 400
+    payload = response.get_json()
+    assert payload["detail"]
+    assert field in payload["errors"]
+
+
+def test_bad_list_items_are_reported_by_index(client, model_version):
+    response = client.post("/predict", json={"texts": ["fine", "", "fine", 7]})
+    assert response.status_code == 400
+    assert set(response.get_json()["errors"]["texts"]) == {"1", "3"}
+
+
+@pytest.mark.parametrize("body", ["[1, 2]", '"text"', "null", "{", "NaN"])
+def test_non_object_or_invalid_json_is_a_400(client, body):
+    response = client.post("/predict", data=body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.get_json()["detail"]
+
+
+def test_a_body_that_is_not_json_is_a_415(client):
+    response = client.post("/predict", data="text=hello", content_type="text/plain")
+    assert response.status_code == 415
+    assert response.get_json()["detail"]
+
+
+def test_a_missing_body_is_a_400(client):
+    response = client.post("/predict")
+    assert response.status_code == 400
+    assert response.get_json()["detail"]

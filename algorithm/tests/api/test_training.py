@@ -1,0 +1,128 @@
+import uuid
+from dataclasses import replace
+
+import pytest
+
+from mlservice import create_app, jobs
+
+JOB_FIELDS = {
+    "job_id",
+    "status",
+    "error",
+    "model_version",
+    "metrics",
+    "n_samples",
+    "created_at",
+    "started_at",
+    "finished_at",
+}
+
+
+def test_post_train_queues_a_job(client, conn):
+    response = client.post("/train")
+    assert response.status_code == 202
+    body = response.get_json()
+    assert body == {"job_id": body["job_id"], "status": "queued"}
+    assert uuid.UUID(body["job_id"]).version == 4
+    assert jobs.get(conn, uuid.UUID(body["job_id"])).status == "queued"
+
+
+def test_post_train_accepts_an_empty_json_object(client):
+    assert client.post("/train", json={}).status_code == 202
+
+
+def test_a_second_job_while_one_is_active_is_a_conflict(client):
+    first = client.post("/train").get_json()["job_id"]
+    response = client.post("/train")
+    assert response.status_code == 409
+    assert response.get_json() == {
+        "detail": "A training job is already queued or running.",
+        "job_id": first,
+    }
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "status"),
+    [
+        ({"json": {"classifier": "svc"}}, 400),
+        ({"json": []}, 400),
+        ({"json": "train"}, 400),
+        ({"data": "null", "content_type": "application/json"}, 400),
+        ({"data": "{not json", "content_type": "application/json"}, 400),
+        ({"data": "classifier=svc", "content_type": "application/x-www-form-urlencoded"}, 415),
+    ],
+)
+def test_post_train_rejects_any_body_but_an_empty_object(client, conn, kwargs, status):
+    response = client.post("/train", **kwargs)
+    assert response.status_code == status
+    assert response.get_json()["detail"]
+    assert jobs.list_recent(conn, limit=10) == []  # nothing half-saved
+
+
+def test_an_unreachable_broker_is_a_quick_503_and_frees_the_slot(settings, conn):
+    dead_broker = replace(settings, celery_broker_url="redis://127.0.0.1:1/15")
+    response = create_app(dead_broker).test_client().post("/train")
+    assert response.status_code == 503
+    assert "not queued" in response.get_json()["detail"]
+
+    (job,) = jobs.list_recent(conn, limit=10)
+    assert job.status == "failed"
+    assert "broker is unreachable" in job.error
+    # No stuck 'queued' row: once the broker is back, training can be requested again.
+    assert create_app(settings).test_client().post("/train").status_code == 202
+
+
+def test_an_unreachable_database_is_a_503(settings):
+    dead_db = replace(settings, database_url="postgresql://postgres@127.0.0.1:1/none")
+    client = create_app(dead_db).test_client()
+    for response in (client.post("/train"), client.get("/train")):
+        assert response.status_code == 503
+        assert "database is unavailable" in response.get_json()["detail"]
+
+
+def test_get_job_returns_every_field(client):
+    job_id = client.post("/train").get_json()["job_id"]
+    response = client.get(f"/train/{job_id}")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert set(body) == JOB_FIELDS
+    assert body["job_id"] == job_id
+    assert body["status"] == "queued"
+    assert body["created_at"].endswith("Z")
+    assert body["started_at"] is None
+
+
+@pytest.mark.parametrize("job_id", [str(uuid.uuid4()), "not-a-uuid", "1"])
+def test_unknown_or_malformed_job_ids_are_404(client, job_id):
+    response = client.get(f"/train/{job_id}")
+    assert response.status_code == 404
+    assert response.get_json() == {"detail": "Training job not found."}
+
+
+def test_list_jobs_newest_first(client, conn):
+    created = []
+    for _ in range(3):
+        job_id = client.post("/train").get_json()["job_id"]
+        jobs.mark_failed(conn, uuid.UUID(job_id), error="stopped by the test")
+        created.append(job_id)
+    response = client.get("/train")
+    assert response.status_code == 200
+    results = response.get_json()["results"]
+    assert [job["job_id"] for job in results] == created[::-1]
+    assert results[0]["status"] == "failed"
+    assert results[0]["error"] == "stopped by the test"
+
+
+def test_list_jobs_honours_limit(client, conn):
+    for _ in range(3):
+        job_id = client.post("/train").get_json()["job_id"]
+        jobs.mark_failed(conn, uuid.UUID(job_id), error="stop")
+    assert len(client.get("/train?limit=2").get_json()["results"]) == 2
+    assert len(client.get("/train?limit=1000").get_json()["results"]) == 3
+
+
+@pytest.mark.parametrize("limit", ["0", "-1", "ten", ""])
+def test_list_jobs_rejects_a_bad_limit(client, limit):
+    response = client.get(f"/train?limit={limit}")
+    assert response.status_code == 400
+    assert response.get_json()["errors"] == {"limit": ["Must be a positive integer."]}
