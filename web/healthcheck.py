@@ -1,4 +1,4 @@
-"""Container healthcheck: exit 0 when the API answers /api/health/ with {"status": "ok"}.
+"""Container healthcheck: exit 0 when /api/health/ready answers {"status": "ok"} (DB reachable).
 
 The slim image has no curl; compose runs `python -m healthcheck` (WORKDIR /app).
 """
@@ -7,8 +7,9 @@ import json
 import sys
 import urllib.request
 
-URL = "http://127.0.0.1:8000/api/health/"
-TIMEOUT_SECONDS = 3
+URL = "http://127.0.0.1:8000/api/health/ready"
+# Above the database connect_timeout (3 s), so a dead database reads as 503, not a timeout.
+TIMEOUT_SECONDS = 4
 
 
 def main() -> int:

@@ -1,4 +1,5 @@
-from rest_framework import status
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -7,6 +8,7 @@ from rest_framework.views import APIView
 
 from accounts.serializers import TokenObtainInputSerializer
 from accounts.services import api_token_obtain
+from common.schema import AUTHENTICATED_ERRORS, error_responses
 
 
 class TokenObtainApi(APIView):
@@ -16,6 +18,14 @@ class TokenObtainApi(APIView):
     permission_classes = [AllowAny]
     serializer_class = TokenObtainInputSerializer
 
+    @extend_schema(
+        summary="Obtain the API token of a user",
+        request=TokenObtainInputSerializer,
+        responses={
+            200: inline_serializer("Token", {"token": serializers.CharField()}),
+            **error_responses(400, 413, 415, 429),
+        },
+    )
     def post(self, request: Request) -> Response:
         credentials = TokenObtainInputSerializer(data=request.data)
         credentials.is_valid(raise_exception=True)
@@ -32,6 +42,11 @@ class AuthCheckApi(APIView):
 
     authentication_classes = [TokenAuthentication]
 
+    @extend_schema(
+        summary="Check a token (nginx auth_request)",
+        request=None,
+        responses={204: None, **error_responses(*AUTHENTICATED_ERRORS)},
+    )
     def get(self, request: Request) -> Response:
         return Response(status=status.HTTP_204_NO_CONTENT)
 

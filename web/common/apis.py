@@ -1,14 +1,61 @@
+"""Health endpoints for container healthchecks and load balancers: no token, no throttling."""
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.health import database_status
 
-class HealthApi(APIView):
-    """Liveness: the process answers HTTP. No authentication and no database round trip."""
 
+class _HealthApi(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
+    throttle_classes = []
 
+
+_LIVE = inline_serializer("HealthLive", {"status": serializers.CharField()})
+_READY = inline_serializer(
+    "HealthReady", {"status": serializers.CharField(), "database": serializers.CharField()}
+)
+_NOT_READY = inline_serializer(
+    "HealthNotReady",
+    {
+        "status": serializers.CharField(),
+        "database": serializers.CharField(),
+        "detail": serializers.CharField(),
+    },
+)
+_READY_RESPONSES = {
+    200: _READY,
+    503: OpenApiResponse(_NOT_READY, description="The database does not answer."),
+}
+
+
+class HealthLiveApi(_HealthApi):
+    """Liveness: the process answers HTTP. No database round trip, so a database outage
+    never gets the web container restarted."""
+
+    @extend_schema(summary="Liveness", responses={200: _LIVE})
     def get(self, request: Request) -> Response:
         return Response({"status": "ok"})
+
+
+class HealthReadyApi(_HealthApi):
+    """Readiness: the database answers too. 503 with the reason while it does not."""
+
+    @extend_schema(summary="Readiness (database reachable)", responses=_READY_RESPONSES)
+    def get(self, request: Request) -> Response:
+        database = database_status()
+        if database != "ok":
+            return Response(
+                {
+                    "status": "unavailable",
+                    "database": database,
+                    "detail": "The database is unavailable; try again shortly.",
+                },
+                status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            )
+        return Response({"status": "ok", "database": database})

@@ -3,6 +3,8 @@
 The admin keeps Django's HTML pages; everything else this service answers is JSON.
 """
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 
@@ -14,6 +16,10 @@ def _is_admin(request: HttpRequest) -> bool:
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     if _is_admin(request):
         return defaults.bad_request(request, exception)
+    if isinstance(exception, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        detail = f"The request body is too large (at most {limit} bytes)."
+        return JsonResponse({"detail": detail}, status=413)
     return JsonResponse({"detail": "Bad request."}, status=400)
 
 

@@ -9,6 +9,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from rest_framework import exceptions, status
@@ -47,6 +48,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
 
 
 def _as_api_exception(exc: Exception) -> Exception:
+    if isinstance(exc, ObjectDoesNotExist):
+        # E.g. a row deleted by a concurrent request between the view's read and its write.
+        return exceptions.NotFound()
     if isinstance(exc, DjangoValidationError):
         return exceptions.ValidationError(as_serializer_error(exc))
     if isinstance(exc, OperationalError | InterfaceError):

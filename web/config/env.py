@@ -7,8 +7,13 @@ variable's name instead of surfacing later as a confusing runtime error.
 """
 
 import os
+import re
+from typing import TypeVar
 
 from django.core.exceptions import ImproperlyConfigured
+
+# A default of None lets a settings module tell "unset" from an explicit value.
+_Default = TypeVar("_Default", bool, int, None)
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
@@ -24,7 +29,30 @@ def env_str(name: str, default: str) -> str:
     return default if value is None else value
 
 
-def env_bool(name: str, default: bool) -> bool:
+def env_secret(name: str, default: str = "") -> str:
+    """A secret from NAME, or from the file named by NAME_FILE (docker/compose secrets).
+
+    Setting both is refused (which one would win is a guess); an unreadable file fails at
+    start-up with the variable's name. Surrounding whitespace (the trailing newline of
+    `echo secret > file`) is dropped.
+    """
+    value = _raw(name)
+    path = _raw(f"{name}_FILE")
+    if path is None:
+        return default if value is None else value
+    if value is not None:
+        raise ImproperlyConfigured(f"Set {name} or {name}_FILE, not both.")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            secret = handle.read().strip()
+    except OSError as exc:
+        raise ImproperlyConfigured(f"{name}_FILE: cannot read {path!r}: {exc.strerror}.") from None
+    if not secret:
+        raise ImproperlyConfigured(f"{name}_FILE: {path!r} is empty.")
+    return secret
+
+
+def env_bool(name: str, default: _Default) -> bool | _Default:
     value = _raw(name)
     if value is None:
         return default
@@ -35,7 +63,7 @@ def env_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name} must be a boolean (true/false), got {value!r}.")
 
 
-def env_int(name: str, default: int, *, minimum: int = 1) -> int:
+def env_int(name: str, default: _Default, *, minimum: int = 1) -> int | _Default:
     value = _raw(name)
     if value is None:
         return default
@@ -49,16 +77,50 @@ def env_int(name: str, default: int, *, minimum: int = 1) -> int:
 
 
 def env_float(name: str, default: float, *, minimum: float = 0.0) -> float:
+    """A number strictly above `minimum` (timeouts: 0 would mean "wait forever")."""
     value = _raw(name)
     if value is None:
         return default
-    try:
-        number = float(value)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a number, got {value!r}.") from None
+    number = _float(name, value)
     if not number > minimum:
         raise ImproperlyConfigured(f"{name} must be > {minimum}, got {number}.")
     return number
+
+
+def env_fraction(name: str, default: float) -> float:
+    """A number from 0 to 1 inclusive (sample rates)."""
+    value = _raw(name)
+    if value is None:
+        return default
+    number = _float(name, value)
+    if not 0.0 <= number <= 1.0:
+        raise ImproperlyConfigured(f"{name} must be between 0 and 1, got {number}.")
+    return number
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = env_str(name, default).lower()
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, got {value!r}.")
+    return value
+
+
+_RATE = re.compile(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)")
+
+
+def env_rate(name: str, default: str) -> str:
+    """A DRF throttle rate such as "6000/min" (checked here, not at the first request)."""
+    value = env_str(name, default)
+    if not _RATE.fullmatch(value):
+        raise ImproperlyConfigured(f"{name} must look like 6000/min (per s, min, h or day).")
+    return value
+
+
+def _float(name: str, value: str) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, got {value!r}.") from None
 
 
 def env_list(name: str, default: list[str]) -> list[str]:

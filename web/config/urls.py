@@ -1,11 +1,15 @@
 from django.contrib import admin
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
 
-from common.apis import HealthApi
+from common.apis import HealthLiveApi, HealthReadyApi
 
 api_urlpatterns = [
-    path("health/", HealthApi.as_view(), name="health"),
+    path("health/", HealthReadyApi.as_view(), name="health"),
+    path("health/live", HealthLiveApi.as_view(), name="health-live"),
+    path("health/ready", HealthReadyApi.as_view(), name="health-ready"),
     path("auth/", include("accounts.urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("", include("data.urls")),
     path("", include("gateway.urls")),
 ]

@@ -1,27 +1,116 @@
 from django.conf import settings
 from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import status, viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from common.schema import AUTHENTICATED_ERRORS, error_responses
 from data.models import Data
-from data.pagination import DataPagination
+from data.pagination import DataCursorPagination, DataPagination, uses_cursor
 from data.selectors import data_get, data_list
-from data.serializers import DataFilterSerializer, DataInputSerializer, DataOutputSerializer
+from data.serializers import (
+    DataFilterSerializer,
+    DataInputSerializer,
+    DataOutputSerializer,
+    DataPageSerializer,
+)
 from data.services import data_bulk_create, data_create, data_delete, data_update
 
+_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Row id.")
+_LIST_PARAMETERS = [
+    DataFilterSerializer,
+    OpenApiParameter(
+        "page", OpenApiTypes.INT, description="1-based page number (page mode, the default)."
+    ),
+    OpenApiParameter(
+        "cursor",
+        OpenApiTypes.STR,
+        description="Keyset paging for deep pages: send it empty for the first page, then "
+        "follow `next`/`previous` (opaque values). No `count` in this mode; each page costs "
+        "the same however deep it is.",
+    ),
+    OpenApiParameter(
+        "page_size",
+        OpenApiTypes.INT,
+        description="Rows per page (default DATA_PAGE_SIZE); capped at DATA_MAX_PAGE_SIZE.",
+    ),
+]
+_ONE_OR_MANY_IN = PolymorphicProxySerializer(
+    component_name="DataCreate",
+    serializers=[DataInputSerializer, DataInputSerializer(many=True)],
+    resource_type_field_name=None,
+    many=False,
+)
+_ONE_OR_MANY_OUT = PolymorphicProxySerializer(
+    component_name="DataCreated",
+    serializers=[DataOutputSerializer, DataOutputSerializer(many=True)],
+    resource_type_field_name=None,
+    many=False,
+)
+_ERRORS = (*AUTHENTICATED_ERRORS, 503)
 
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List labelled texts",
+        parameters=_LIST_PARAMETERS,
+        responses={200: DataPageSerializer, **error_responses(400, 404, *_ERRORS)},
+    ),
+    create=extend_schema(
+        summary="Add one labelled text, or a list of them (all or nothing)",
+        description="A JSON list of 1..DATA_BULK_MAX_ITEMS items is inserted in one "
+        "transaction; item errors are reported by index and nothing is saved.",
+        request=_ONE_OR_MANY_IN,
+        responses={201: _ONE_OR_MANY_OUT, **error_responses(400, 413, 415, *_ERRORS)},
+    ),
+    retrieve=extend_schema(
+        summary="One labelled text",
+        parameters=[_ID],
+        responses={200: DataOutputSerializer, **error_responses(404, *_ERRORS)},
+    ),
+    update=extend_schema(
+        summary="Replace a labelled text",
+        parameters=[_ID],
+        request=DataInputSerializer,
+        responses={200: DataOutputSerializer, **error_responses(400, 404, 413, 415, *_ERRORS)},
+    ),
+    partial_update=extend_schema(
+        summary="Change some fields of a labelled text",
+        parameters=[_ID],
+        request=DataInputSerializer(partial=True),
+        responses={200: DataOutputSerializer, **error_responses(400, 404, 413, 415, *_ERRORS)},
+    ),
+    destroy=extend_schema(
+        summary="Delete a labelled text",
+        parameters=[_ID],
+        responses={204: None, **error_responses(404, *_ERRORS)},
+    ),
+)
 class DataViewSet(viewsets.GenericViewSet):
-    """CRUD for labelled texts. POST takes one object, or a list of them (bulk, all or nothing).
+    """Labelled texts: the corpus the classifier is trained on."""
 
-    Each action validates, makes one selector or service call, and serialises the result.
-    `serializer_class` only feeds the browsable API's form.
-    """
+    # Each action validates, makes one selector or service call, and serialises the result.
+    # `serializer_class` only feeds the browsable API's form.
 
     serializer_class = DataInputSerializer
     pagination_class = DataPagination
     lookup_value_regex = "[0-9]+"
+
+    @property
+    def paginator(self):
+        """Page numbers by default, keyset pages when the request names a ?cursor=."""
+        if not hasattr(self, "_paginator"):
+            cursor = self.request is not None and uses_cursor(self.request)
+            self._paginator = DataCursorPagination() if cursor else self.pagination_class()
+        return self._paginator
 
     def get_queryset(self) -> QuerySet[Data]:
         # Only the browsable API asks for this (to draw its filter form); actions use selectors.

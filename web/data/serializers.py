@@ -1,3 +1,6 @@
+from datetime import UTC, datetime
+
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from common.serializers import StrictCharField, StrictSerializer
@@ -17,6 +20,23 @@ class DataOutputSerializer(serializers.ModelSerializer):
         model = Data
         fields = ("id", "text", "label", "created_at", "updated_at")
 
+    def to_representation(self, instance: Data) -> dict:
+        """The same output as DRF's field-by-field path (a test holds them equal), a few times
+        faster: bulk inserts and big pages return 1,000 rows."""
+        return {
+            "id": instance.id,
+            "text": instance.text,
+            "label": instance.label,
+            "created_at": _utc_timestamp(instance.created_at),
+            "updated_at": _utc_timestamp(instance.updated_at),
+        }
+
+
+def _utc_timestamp(value: datetime) -> str:
+    """DRF's DateTimeField output with USE_TZ and TIME_ZONE = "UTC": ISO 8601, "Z" suffix."""
+    text = value.astimezone(UTC).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
 
 class DataFilterSerializer(serializers.Serializer):
     """Query parameters of the list: validated so that e.g. a NUL byte is a 400, not a 500."""
@@ -30,3 +50,15 @@ class DataFilterSerializer(serializers.Serializer):
         trim_whitespace=False,
         validators=[MaxLengthFromSetting("TEXT_MAX_LENGTH")],
     )
+
+
+@extend_schema_serializer(many=False)  # already a page: not to be wrapped in another one
+class DataPageSerializer(serializers.Serializer):
+    """One page of the list, for the OpenAPI schema (the paginators build the real body)."""
+
+    count = serializers.IntegerField(
+        required=False, help_text="Rows matching the filters; page mode only (not with cursor)."
+    )
+    next = serializers.URLField(allow_null=True, help_text="The next page, or null.")
+    previous = serializers.URLField(allow_null=True, help_text="The previous page, or null.")
+    results = DataOutputSerializer(many=True)

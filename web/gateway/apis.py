@@ -7,14 +7,38 @@ API exception handler (503 when unavailable, its own 4xx passed through).
 from collections.abc import Mapping
 from uuid import UUID
 
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAdminUser, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from gateway.serializers import PredictInputSerializer, TrainListQuerySerializer
+from common.schema import AUTHENTICATED_ERRORS, ErrorSerializer, error_responses
+from gateway.converters import VERSION_RE
+from gateway.serializers import (
+    ModelActivatedSerializer,
+    ModelListSerializer,
+    PredictInputSerializer,
+    PredictManySerializer,
+    PredictOneSerializer,
+    PredictTextInputSerializer,
+    PredictTextsInputSerializer,
+    TrainConflictSerializer,
+    TrainingJobListSerializer,
+    TrainingJobSerializer,
+    TrainListQuerySerializer,
+    TrainQueuedSerializer,
+)
 from integrations.ml_service.client import MLResponse, get_ml_client
+
+# Every gateway call may find the ML service down (503).
+_ERRORS = (*AUTHENTICATED_ERRORS, 503)
 
 
 def _relay(result: MLResponse) -> Response:
@@ -29,11 +53,29 @@ class TrainApi(APIView):
             return [IsAuthenticated(), IsAdminUser()]
         return super().get_permissions()
 
+    @extend_schema(
+        operation_id="train_list",
+        summary="Recent training jobs, newest first",
+        parameters=[TrainListQuerySerializer],
+        responses={200: TrainingJobListSerializer, **error_responses(400, *_ERRORS)},
+    )
     def get(self, request: Request) -> Response:
-        query = TrainListQuerySerializer(data=request.query_params)
+        # A plain dict: from a QueryDict DRF would read "?limit=" as "no limit".
+        query = TrainListQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         return _relay(get_ml_client().list_jobs(limit=query.validated_data.get("limit")))
 
+    @extend_schema(
+        operation_id="train_create",
+        summary="Start training a new model (staff only)",
+        description="No body (or `{}`). At most one job is queued or running at a time.",
+        request=None,
+        responses={
+            202: TrainQueuedSerializer,
+            409: OpenApiResponse(TrainConflictSerializer, description="A job is already active."),
+            **error_responses(400, 403, 413, 415, *_ERRORS),
+        },
+    )
     def post(self, request: Request) -> Response:
         if not (isinstance(request.data, Mapping) and not request.data):
             raise ValidationError("POST /api/train/ takes no body (or an empty JSON object).")
@@ -43,6 +85,11 @@ class TrainApi(APIView):
 class TrainJobApi(APIView):
     """One training job; a malformed id never matches the URL, an unknown one is the ML 404."""
 
+    @extend_schema(
+        operation_id="train_job_retrieve",
+        summary="One training job",
+        responses={200: TrainingJobSerializer, **error_responses(404, *_ERRORS)},
+    )
     def get(self, request: Request, job_id: UUID) -> Response:
         return _relay(get_ml_client().get_job(str(job_id)))
 
@@ -50,6 +97,26 @@ class TrainJobApi(APIView):
 class PredictApi(APIView):
     serializer_class = PredictInputSerializer
 
+    @extend_schema(
+        operation_id="predict",
+        summary="Predict the label of one text, or of a batch",
+        request=PolymorphicProxySerializer(
+            component_name="PredictInput",
+            serializers=[PredictTextInputSerializer, PredictTextsInputSerializer],
+            resource_type_field_name=None,
+            many=False,
+        ),
+        responses={
+            200: PolymorphicProxySerializer(
+                component_name="PredictResponse",
+                serializers=[PredictOneSerializer, PredictManySerializer],
+                resource_type_field_name=None,
+                many=False,
+            ),
+            409: OpenApiResponse(ErrorSerializer, description="No model has been trained yet."),
+            **error_responses(400, 413, 415, *_ERRORS),
+        },
+    )
     def post(self, request: Request) -> Response:
         payload = PredictInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -57,5 +124,35 @@ class PredictApi(APIView):
 
 
 class ModelsApi(APIView):
+    @extend_schema(
+        operation_id="models_list",
+        summary="Kept model versions, newest first, and the current one",
+        responses={200: ModelListSerializer, **error_responses(*_ERRORS)},
+    )
     def get(self, request: Request) -> Response:
         return _relay(get_ml_client().list_models())
+
+
+class ModelActivateApi(APIView):
+    """Staff only: make a kept model version current again (no body).
+
+    The ML service verifies the version and waits until its worker has switched `current`:
+    200 {"current": version}, 404 for an unknown version, 503 if it did not happen in time.
+    """
+
+    permission_classes = [IsAuthenticated, IsAdminUser]
+
+    @extend_schema(
+        operation_id="model_activate",
+        summary="Make a kept model version current (staff only)",
+        parameters=[OpenApiParameter("version", str, OpenApiParameter.PATH, pattern=VERSION_RE)],
+        request=None,
+        responses={
+            200: ModelActivatedSerializer,
+            **error_responses(400, 403, 404, 413, 415, *_ERRORS),
+        },
+    )
+    def post(self, request: Request, version: str) -> Response:
+        if not (isinstance(request.data, Mapping) and not request.data):
+            raise ValidationError("This endpoint takes no body (or an empty JSON object).")
+        return _relay(get_ml_client().activate_model(version))

@@ -31,5 +31,79 @@ class PredictInputSerializer(StrictSerializer):
         return attrs
 
 
+class PredictTextInputSerializer(StrictSerializer):
+    """For the OpenAPI schema: the single-text form of PredictInputSerializer."""
+
+    text = _text_field()
+
+
+class PredictTextsInputSerializer(StrictSerializer):
+    """For the OpenAPI schema: the batch form of PredictInputSerializer."""
+
+    texts = serializers.ListField(child=_text_field(), min_length=1)
+
+
 class TrainListQuerySerializer(serializers.Serializer):
     limit = serializers.IntegerField(required=False, min_value=1, max_value=100)
+
+
+# --- What the ML service answers (relayed as-is); for the OpenAPI schema only. ---------------
+
+
+class TrainQueuedSerializer(serializers.Serializer):
+    job_id = serializers.UUIDField()
+    status = serializers.CharField()
+
+
+class TrainConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    job_id = serializers.UUIDField(help_text="The job that is already queued or running.")
+
+
+class TrainingJobSerializer(serializers.Serializer):
+    job_id = serializers.UUIDField()
+    status = serializers.ChoiceField(["queued", "running", "succeeded", "failed"])
+    error = serializers.CharField(allow_null=True)
+    model_version = serializers.CharField(allow_null=True)
+    metrics = serializers.DictField(allow_null=True)
+    n_samples = serializers.IntegerField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
+class TrainingJobListSerializer(serializers.Serializer):
+    results = TrainingJobSerializer(many=True)
+
+
+class PredictionSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    probabilities = serializers.DictField(child=serializers.FloatField())
+
+
+class PredictOneSerializer(PredictionSerializer):
+    model_version = serializers.CharField()
+
+
+class PredictManySerializer(serializers.Serializer):
+    predictions = PredictionSerializer(many=True)
+    model_version = serializers.CharField()
+
+
+class ModelVersionSerializer(serializers.Serializer):
+    version = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    n_samples = serializers.IntegerField()
+    labels = serializers.ListField(child=serializers.CharField())
+    metrics = serializers.DictField()
+    parameters = serializers.DictField()
+    current = serializers.BooleanField()
+
+
+class ModelListSerializer(serializers.Serializer):
+    current = serializers.CharField(allow_null=True)
+    results = ModelVersionSerializer(many=True)
+
+
+class ModelActivatedSerializer(serializers.Serializer):
+    current = serializers.CharField()

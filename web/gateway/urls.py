@@ -1,10 +1,18 @@
-from django.urls import path
+from django.urls import path, register_converter
 
-from gateway.apis import ModelsApi, PredictApi, TrainApi, TrainJobApi
+from gateway.apis import ModelActivateApi, ModelsApi, PredictApi, TrainApi, TrainJobApi
+from gateway.converters import ModelVersionConverter
+
+register_converter(ModelVersionConverter, "model_version")
 
 urlpatterns = [
     path("train/", TrainApi.as_view(), name="train"),
     path("train/<uuid:job_id>/", TrainJobApi.as_view(), name="train-job"),
     path("predict/", PredictApi.as_view(), name="predict"),
     path("models/", ModelsApi.as_view(), name="models"),
+    path(
+        "models/<model_version:version>/activate/",
+        ModelActivateApi.as_view(),
+        name="model-activate",
+    ),
 ]

@@ -7,14 +7,29 @@ start; see the table of variables in the repository's README.
 from pathlib import Path
 
 import dj_database_url
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
-from config.env import env_bool, env_float, env_int, env_list, env_str
+from config.env import (
+    env_bool,
+    env_choice,
+    env_float,
+    env_fraction,
+    env_int,
+    env_list,
+    env_rate,
+    env_secret,
+    env_str,
+)
+from observability.logging import LOG_FORMATS, logging_config
+from observability.sentry import sentry_init
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
 # --- core ---------------------------------------------------------------------------------
+# Secrets may also come from files: NAME_FILE=/run/secrets/... (see config.env.env_secret).
 # Empty here: local/test supply a development key, production refuses to start without one.
-SECRET_KEY = env_str("DJANGO_SECRET_KEY", "")
+SECRET_KEY = env_secret("DJANGO_SECRET_KEY")
 DEBUG = env_bool("DJANGO_DEBUG", False)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -22,8 +37,16 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # nginx terminates client connections and forwards the original scheme and host.
 USE_X_FORWARDED_HOST = True
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", False)
+
+# --- transport security -------------------------------------------------------------------
+# None (unset) means "this environment's default": production.py turns each one on, local and
+# test leave it off (Django treats None as off).
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", None)
+SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", None, minimum=0)
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", None)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Container healthchecks and Prometheus call plain http://<container>:8000 from inside.
+SECURE_REDIRECT_EXEMPT = [r"^api/health/", r"^metrics$"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -35,11 +58,14 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
+    "drf_spectacular",
     "accounts",
     "data",
 ]
 
 MIDDLEWARE = [
+    "observability.middleware.RequestIdMiddleware",
+    "observability.middleware.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -71,10 +97,19 @@ TEMPLATES = [
 ]
 
 # --- database -----------------------------------------------------------------------------
-DATABASE_URL = env_str("DATABASE_URL", "postgres://textclf:textclf@db:5432/textclf")
+# Empty here: the development URL below serves local/test, production requires it.
+DATABASE_URL = env_secret("DATABASE_URL")
+# Optional: replaces the password in DATABASE_URL, so it can come from a secret file
+# (DATABASE_PASSWORD_FILE) shared with the db container's POSTGRES_PASSWORD_FILE.
+DATABASE_PASSWORD = env_secret("DATABASE_PASSWORD")
 DATABASES = {
     "default": {
-        **dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True),
+        **dj_database_url.parse(
+            DATABASE_URL or "postgres://textclf:textclf@db:5432/textclf",
+            conn_max_age=60,
+            conn_health_checks=True,
+        ),
+        **({"PASSWORD": DATABASE_PASSWORD} if DATABASE_PASSWORD else {}),
         # A database that is down must cost a request seconds (then a 503), not a hang.
         "OPTIONS": {"connect_timeout": 3, "application_name": "textclf-web"},
     }
@@ -101,6 +136,23 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
+# --- cache (throttling counters) ------------------------------------------------------------
+CACHE_URL = env_str("CACHE_URL", "redis://redis:6379/1")
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": CACHE_URL,
+        "KEY_PREFIX": "textclf-web",
+        # Short timeouts and no retries: a Redis outage must cost a request milliseconds
+        # (the throttle then fails open), never seconds.
+        "OPTIONS": {
+            "socket_connect_timeout": 0.5,
+            "socket_timeout": 0.5,
+            "retry": Retry(NoBackoff(), retries=0),
+        },
+    }
+}
+
 # --- REST framework -----------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -114,11 +166,37 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "common.negotiation.JSONFallbackNegotiation",
     "EXCEPTION_HANDLER": "common.errors.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Per token, on top of nginx's per-client limit; fails open when Redis is down.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "common.throttling.UserRateThrottle",
+        "common.throttling.AnonRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env_rate("DRF_THROTTLE_USER", "6000/min"),
+        "anon": env_rate("DRF_THROTTLE_ANON", "600/min"),
+    },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
+# OpenAPI 3 at /api/schema/ (authenticated), generated from the views' annotations.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "textclf API",
+    "DESCRIPTION": "Labelled texts, training and prediction. Authenticate with "
+    "`Authorization: Token <key>` (POST /api/auth/token/).",
+    "VERSION": "1",
+    "SCHEMA_PATH_PREFIX": "/api/",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
 # --- input caps (shared with the ML service where the names match) ------------------------
+# Largest request body read (Django's DATA_UPLOAD_MAX_MEMORY_SIZE; larger -> 413). Matches
+# nginx's client_max_body_size default (16m): a bulk insert of 1,000 long texts fits.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("REQUEST_MAX_BODY_BYTES", 16 * 1024 * 1024)
 TEXT_MAX_LENGTH = env_int("TEXT_MAX_LENGTH", 100_000)
 DATA_BULK_MAX_ITEMS = env_int("DATA_BULK_MAX_ITEMS", 1000)
 DATA_PAGE_SIZE = env_int("DATA_PAGE_SIZE", 50)
@@ -129,25 +207,34 @@ PREDICT_BATCH_MAX = env_int("PREDICT_BATCH_MAX", 1000)
 ML_SERVICE_URL = env_str("ML_SERVICE_URL", "http://algorithm:8000")
 ML_SERVICE_CONNECT_TIMEOUT = env_float("ML_SERVICE_CONNECT_TIMEOUT", 1.0)
 ML_SERVICE_READ_TIMEOUT = env_float("ML_SERVICE_READ_TIMEOUT", 30.0)
+# Sent as X-Service-Token on every call; the ML API refuses internal calls without it.
+# Empty here: local/test supply a development token, production requires it.
+ML_SERVICE_TOKEN = env_secret("ML_SERVICE_TOKEN")
 # One pooled HTTP connection per gunicorn thread, so concurrent requests never queue for one.
 ML_SERVICE_POOL_SIZE = env_int("GUNICORN_THREADS", 4)
 
 # --- bootstrap admin (management command `ensure_admin`) -----------------------------------
 ADMIN_USERNAME = env_str("ADMIN_USERNAME", "admin")
 # Empty here like SECRET_KEY: local/test default it to "admin", production requires it.
-ADMIN_PASSWORD = env_str("ADMIN_PASSWORD", "")
+ADMIN_PASSWORD = env_secret("ADMIN_PASSWORD")
 ADMIN_EMAIL = env_str("ADMIN_EMAIL", "admin@example.com")
 
-# --- logging ------------------------------------------------------------------------------
+# --- logging, errors ----------------------------------------------------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s [%(name)s] %(message)s"},
-    },
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
-    },
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-}
+# json: one object per line (containers); console: readable lines for local development.
+LOG_FORMAT = env_choice("LOG_FORMAT", "json", LOG_FORMATS)
+LOGGING_CONFIG = "observability.logging.configure_logging"
+LOGGING = logging_config(level=LOG_LEVEL, log_format=LOG_FORMAT)
+
+# Sentry is off unless SENTRY_DSN is set; events never carry PII (see observability.sentry).
+SENTRY_DSN = env_secret("SENTRY_DSN")
+SENTRY_ENVIRONMENT = env_str("SENTRY_ENVIRONMENT", "development")
+SENTRY_RELEASE = env_str("SENTRY_RELEASE", f"textclf@{env_str('IMAGE_TAG', 'dev')}")
+SENTRY_TRACES_SAMPLE_RATE = env_fraction("SENTRY_TRACES_SAMPLE_RATE", 0.0)
+if SENTRY_DSN:
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=SENTRY_ENVIRONMENT,
+        release=SENTRY_RELEASE,
+        traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
+    )

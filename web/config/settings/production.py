@@ -1,18 +1,41 @@
 """Production: the same settings as local, minus every insecure default.
 
-Refuses to start without DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS and ADMIN_PASSWORD, so a
-misconfigured deployment fails at boot instead of running with a guessable key.
+Refuses to start without its secrets (DJANGO_SECRET_KEY, DATABASE_URL, ADMIN_PASSWORD,
+ML_SERVICE_TOKEN; each may come from a NAME_FILE) and DJANGO_ALLOWED_HOSTS, so a misconfigured
+deployment fails at boot instead of running with a guessable key. With its defaults,
+`manage.py check --deploy` reports no issues.
 """
 
 from config.env import require
 
 from .base import *  # noqa: F403
-from .base import ADMIN_PASSWORD, ALLOWED_HOSTS, SECRET_KEY
+from .base import (
+    ADMIN_PASSWORD,
+    ALLOWED_HOSTS,
+    DATABASE_URL,
+    ML_SERVICE_TOKEN,
+    SECRET_KEY,
+    SECURE_HSTS_SECONDS,
+    SECURE_SSL_REDIRECT,
+    SESSION_COOKIE_SECURE,
+)
 
 require(SECRET_KEY, "DJANGO_SECRET_KEY")
 require(ALLOWED_HOSTS, "DJANGO_ALLOWED_HOSTS")
+require(DATABASE_URL, "DATABASE_URL")
 require(ADMIN_PASSWORD, "ADMIN_PASSWORD")
+require(ML_SERVICE_TOKEN, "ML_SERVICE_TOKEN")
 
 DEBUG = False
-# The container's own healthcheck calls http://127.0.0.1:8000/api/health/.
+# The container's own healthcheck calls http://127.0.0.1:8000/api/health/ready.
 ALLOWED_HOSTS = [*ALLOWED_HOSTS, "127.0.0.1"]
+
+# HTTPS only, unless the environment explicitly says otherwise (e.g. a plain-HTTP test run).
+SECURE_SSL_REDIRECT = True if SECURE_SSL_REDIRECT is None else SECURE_SSL_REDIRECT
+SECURE_HSTS_SECONDS = 31_536_000 if SECURE_HSTS_SECONDS is None else SECURE_HSTS_SECONDS
+# One public hostname: its subdomains are ours too. Preload only makes the host eligible;
+# joining the browsers' list is a separate, manual submission.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SESSION_COOKIE_SECURE = True if SESSION_COOKIE_SECURE is None else SESSION_COOKIE_SECURE
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

@@ -9,10 +9,13 @@ ADMIN_PASSWORD = "admin"  # noqa: S105
 
 # Never reached over the network: tests intercept it at the HTTP boundary (`responses`).
 ML_SERVICE_URL = "http://ml-service.test"
+ML_SERVICE_TOKEN = "test-ml-service-token"  # noqa: S105
 
 # collectstatic does not run before the tests; the manifest storage would refuse to render.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Per-test isolation; the throttling tests switch to the host's Redis themselves.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

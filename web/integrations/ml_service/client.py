@@ -8,12 +8,15 @@ the connect timeout (refused: milliseconds) before it becomes a 503.
 import functools
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import requests
 from django.conf import settings
 from requests.adapters import HTTPAdapter
 
 from integrations.ml_service.exceptions import MLServiceRejected, MLServiceUnavailable
+from observability.request_id import HEADER as request_id_header
+from observability.request_id import request_id_current
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,7 @@ class MLServiceClient:
         self,
         *,
         base_url: str,
+        service_token: str,
         connect_timeout: float,
         read_timeout: float,
         pool_size: int,
@@ -41,7 +45,10 @@ class MLServiceClient:
         adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
-        self.session.headers.update({"Accept": "application/json"})
+        # The shared secret the ML API demands of every internal caller.
+        self.session.headers.update(
+            {"Accept": "application/json", "X-Service-Token": service_token}
+        )
 
     def train(self) -> MLResponse:
         return self._request("POST", "/train")
@@ -59,6 +66,9 @@ class MLServiceClient:
     def list_models(self) -> MLResponse:
         return self._request("GET", "/models")
 
+    def activate_model(self, version: str) -> MLResponse:
+        return self._request("POST", f"/models/{quote(version, safe='')}/activate")
+
     def _request(
         self,
         method: str,
@@ -68,9 +78,12 @@ class MLServiceClient:
         params: dict[str, Any] | None = None,
     ) -> MLResponse:
         url = f"{self.base_url}{path}"
+        # The ML API logs under the same id and hands it on to the Celery task.
+        request_id = request_id_current()
+        headers = {request_id_header: request_id} if request_id else None
         try:
             response = self.session.request(
-                method, url, json=json, params=params, timeout=self.timeout
+                method, url, json=json, params=params, headers=headers, timeout=self.timeout
             )
         except requests.RequestException as exc:
             raise MLServiceUnavailable(f"{method} {url}: {exc}") from exc
@@ -99,6 +112,7 @@ def get_ml_client() -> MLServiceClient:
     """The process-wide client, built on first use (after gunicorn forks its workers)."""
     return MLServiceClient(
         base_url=settings.ML_SERVICE_URL,
+        service_token=settings.ML_SERVICE_TOKEN,
         connect_timeout=settings.ML_SERVICE_CONNECT_TIMEOUT,
         read_timeout=settings.ML_SERVICE_READ_TIMEOUT,
         pool_size=settings.ML_SERVICE_POOL_SIZE,

@@ -27,5 +27,18 @@ def test_database_down_is_503(api_client, database_down, method, url):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_health_stays_up_while_the_database_is_down(anonymous_client, database_down):
-    assert anonymous_client.get("/api/health/").status_code == 200
+def test_liveness_stays_up_while_the_database_is_down(anonymous_client, database_down):
+    assert anonymous_client.get("/api/health/live").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("url", ["/api/health/ready", "/api/health/"])
+def test_readiness_is_503_while_the_database_is_down(anonymous_client, database_down, url):
+    response = anonymous_client.get(url)
+
+    assert response.status_code == 503
+    assert response.json() == {
+        "status": "unavailable",
+        "database": "unavailable",
+        "detail": "The database is unavailable; try again shortly.",
+    }

@@ -44,3 +44,11 @@ def test_admin_keeps_html_error_pages(admin_client):
 
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize("accept", ["application/xml", "Z~E5", "text/csv;q=1"])
+def test_an_unsatisfiable_accept_header_still_gets_json(api_client, accept):
+    response = api_client.get("/api/data/", HTTP_ACCEPT=accept)
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"

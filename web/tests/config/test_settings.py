@@ -9,26 +9,33 @@ from django.core.exceptions import ImproperlyConfigured
 from config import env
 
 WEB_DIR = Path(__file__).resolve().parents[2]
+# What the production overlay must provide; everything else has a production default.
 PRODUCTION_ENV = {
-    "DJANGO_SECRET_KEY": "x" * 50,
+    "DJANGO_SECRET_KEY": "k7#Qv9$zL2@pW5^mR8&nT1*bY4!cX6%hJ3(dF0)gS-eA+uV=iO_lK[oP]qM{",
     "DJANGO_ALLOWED_HOSTS": "textclf.example.com",
+    "DATABASE_URL": "postgres://textclf:a-db-password@db:5432/textclf",
     "ADMIN_PASSWORD": "a-strong-password",
+    "ML_SERVICE_TOKEN": "a-long-random-service-token",
 }
+# Settings the host's environment (e.g. the Makefile's DATABASE_URL) must not leak into.
+OWN_PREFIXES = ("DJANGO_", "ADMIN_", "DATABASE_", "ML_SERVICE_", "SENTRY_", "CACHE_")
 
 
-def import_settings(module: str, **overrides: str) -> subprocess.CompletedProcess:
-    environ = {
-        key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "ADMIN_"))
-    }
+def run_python(args: list[str], **overrides: str) -> subprocess.CompletedProcess:
+    environ = {key: value for key, value in os.environ.items() if not key.startswith(OWN_PREFIXES)}
     environ.update(overrides)
     return subprocess.run(
-        [sys.executable, "-c", f"import {module} as s; print(s.ALLOWED_HOSTS)"],
+        [sys.executable, *args],
         cwd=WEB_DIR,
         env=environ,
         capture_output=True,
         text=True,
         check=False,
     )
+
+
+def import_settings(module: str, expression: str = "s.ALLOWED_HOSTS", **overrides: str):
+    return run_python(["-c", f"import {module} as s; print({expression})"], **overrides)
 
 
 def test_production_starts_with_its_required_settings():
@@ -48,11 +55,73 @@ def test_production_fails_fast_without_a_required_setting(missing):
     assert f"The {missing} environment variable is required" in result.stderr
 
 
-def test_local_settings_need_nothing():
-    result = import_settings("config.settings.local")
+def test_check_deploy_is_clean_with_production_defaults():
+    result = run_python(
+        ["manage.py", "check", "--deploy", "--fail-level", "DEBUG"],
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        **PRODUCTION_ENV,
+    )
 
     assert result.returncode == 0, result.stderr
-    assert "['*']" in result.stdout
+    assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_production_defaults_are_https_only():
+    expression = (
+        "(s.DEBUG, s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, s.SESSION_COOKIE_SECURE,"
+        " s.CSRF_COOKIE_SECURE)"
+    )
+
+    result = import_settings("config.settings.production", expression, **PRODUCTION_ENV)
+
+    assert result.stdout.strip() == "(False, True, 31536000, True, True)"
+
+
+def test_production_can_run_over_plain_http_when_told_to():
+    expression = "(s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE)"
+
+    result = import_settings(
+        "config.settings.production",
+        expression,
+        **PRODUCTION_ENV,
+        DJANGO_SECURE_SSL_REDIRECT="false",
+        DJANGO_SECURE_COOKIES="false",
+    )
+
+    assert result.stdout.strip() == "(False, False, False)"
+
+
+def test_production_reads_secrets_from_files(tmp_path):
+    files = {}
+    for name in ("DJANGO_SECRET_KEY", "ADMIN_PASSWORD", "ML_SERVICE_TOKEN", "DATABASE_URL"):
+        path = tmp_path / name.lower()
+        path.write_text(f"{PRODUCTION_ENV[name]}\n")
+        files[f"{name}_FILE"] = str(path)
+    password_file = tmp_path / "db_password"
+    password_file.write_text("from-a-file\n")
+    environ = {
+        "DJANGO_ALLOWED_HOSTS": "textclf.example.com",
+        **files,
+        "DATABASE_PASSWORD_FILE": str(password_file),
+    }
+    expression = (
+        "(s.SECRET_KEY == {key!r}, s.ADMIN_PASSWORD, s.ML_SERVICE_TOKEN,"
+        " s.DATABASES['default']['USER'], s.DATABASES['default']['PASSWORD'])"
+    ).format(key=PRODUCTION_ENV["DJANGO_SECRET_KEY"])
+
+    result = import_settings("config.settings.production", expression, **environ)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        "(True, 'a-strong-password', 'a-long-random-service-token', 'textclf', 'from-a-file')"
+    )
+
+
+def test_local_settings_need_nothing():
+    result = import_settings("config.settings.local", "(s.ALLOWED_HOSTS, s.ML_SERVICE_TOKEN)")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "(['*'], 'dev-ml-service-token')"
 
 
 def test_env_readers_parse_and_reject(monkeypatch):
@@ -65,6 +134,7 @@ def test_env_readers_parse_and_reject(monkeypatch):
     assert env.env_int("T_INT", 1) == 12
     assert env.env_list("T_LIST", []) == ["a", "b"]
     assert env.env_bool("T_BOOL", False) is True
+    assert env.env_bool("T_UNSET", None) is None
     assert env.env_str("T_EMPTY", "default") == "default"
     with pytest.raises(ImproperlyConfigured, match="T_BAD"):
         env.env_int("T_BAD", 1)
@@ -72,3 +142,30 @@ def test_env_readers_parse_and_reject(monkeypatch):
         env.env_bool("T_BAD", False)
     with pytest.raises(ImproperlyConfigured, match="T_INT"):
         env.env_int("T_INT", 1, minimum=100)
+
+
+def test_env_secret_reads_the_variable_or_its_file(monkeypatch, tmp_path):
+    secret_file = tmp_path / "secret"
+    secret_file.write_text("  from the file\n")
+    monkeypatch.setenv("T_PLAIN", "plain value")
+    monkeypatch.setenv("T_FILED_FILE", str(secret_file))
+
+    assert env.env_secret("T_PLAIN") == "plain value"
+    assert env.env_secret("T_FILED") == "from the file"
+    assert env.env_secret("T_UNSET", "fallback") == "fallback"
+
+
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        pytest.param({"T_S": "value", "T_S_FILE": "/dev/null"}, "not both", id="both-set"),
+        pytest.param({"T_S_FILE": "/nonexistent/secret"}, "cannot read", id="missing-file"),
+        pytest.param({"T_S_FILE": "/dev/null"}, "is empty", id="empty-file"),
+    ],
+)
+def test_env_secret_refuses_an_ambiguous_or_unreadable_source(monkeypatch, variables, message):
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+
+    with pytest.raises(ImproperlyConfigured, match=message):
+        env.env_secret("T_S")

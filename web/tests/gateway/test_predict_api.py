@@ -50,6 +50,8 @@ def test_batch_is_forwarded(api_client, ml_service, ml_url):
         pytest.param({"text": " \n "}, "text", id="whitespace-text"),
         pytest.param({"text": "a\x00"}, "text", id="nul"),
         pytest.param({"text": "x" * (TEXT_MAX_LENGTH + 1)}, "text", id="long-text"),
+        pytest.param({"text": "é" * 1_048_576}, "text", id="1mb-text"),
+        pytest.param({"texts": ["ok", "x" * 1_048_576]}, "texts", id="1mb-item"),
         pytest.param({"text": 5}, "text", id="number-text"),
         pytest.param({"text": None}, "text", id="null-text"),
         pytest.param({"texts": []}, "texts", id="empty-list"),
@@ -71,6 +73,16 @@ def test_bad_input_is_400_before_calling_the_service(api_client, ml_service, pay
     assert len(ml_service.calls) == 0
 
 
+def test_a_body_over_the_upload_limit_is_413(api_client, ml_service, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+
+    response = api_client.post(URL, {"text": "x" * 2000})
+
+    assert response.status_code == 413
+    assert response.json() == {"detail": "The request body is too large (at most 1000 bytes)."}
+    assert len(ml_service.calls) == 0
+
+
 def test_batch_cap_follows_the_setting(api_client, ml_service, settings):
     settings.PREDICT_BATCH_MAX = 2
 
@@ -80,8 +92,9 @@ def test_batch_cap_follows_the_setting(api_client, ml_service, settings):
     assert response.json()["errors"]["texts"] == ["Ensure this field has no more than 2 elements."]
 
 
-def test_invalid_json_is_400(api_client, ml_service):
-    response = api_client.post(URL, data="{oops", content_type="application/json")
+@pytest.mark.parametrize("body", ["{oops", b'{"text": "\xff\xfe"}', b"\xc3\x28"])
+def test_invalid_json_or_utf8_is_400(api_client, ml_service, body):
+    response = api_client.post(URL, data=body, content_type="application/json")
 
     assert response.status_code == 400
     assert len(ml_service.calls) == 0

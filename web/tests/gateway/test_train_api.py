@@ -101,7 +101,7 @@ def test_list_forwards_a_valid_limit(api_client, ml_service, ml_url):
     assert ml_service.calls[0].request.params == {"limit": "3"}
 
 
-@pytest.mark.parametrize("limit", ["0", "101", "ten"])
+@pytest.mark.parametrize("limit", ["0", "101", "ten", "", "1.5"])
 def test_list_rejects_an_invalid_limit(api_client, ml_service, limit):
     response = api_client.get(URL, {"limit": limit})
 

@@ -86,3 +86,14 @@ def test_list_of_exactly_the_cap_is_accepted(api_client, settings):
     assert accepted.status_code == 201
     assert rejected.status_code == 400
     assert Data.objects.count() == 3
+
+
+def test_one_oversized_item_in_a_full_batch_saves_nothing(api_client):
+    items = [{"text": f"text {index}", "label": "libs"} for index in range(1000)]
+    items[999] = {"text": "x" * 1_048_576, "label": "libs"}
+
+    response = api_client.post(URL, items)
+
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"999"}
+    assert Data.objects.count() == 0

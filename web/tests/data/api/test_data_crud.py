@@ -1,5 +1,6 @@
 import pytest
 
+from data import apis as data_apis
 from data.models import Data
 
 pytestmark = pytest.mark.django_db
@@ -100,3 +101,28 @@ def test_browsable_api_renders(api_client):
         api_client.get(detail_url(Data.objects.get().id), HTTP_ACCEPT="text/html").status_code
         == 200
     )
+
+
+@pytest.mark.parametrize(
+    ("method", "payload"),
+    [("put", {"text": "new", "label": "libs"}), ("patch", {"label": "vcs"}), ("delete", None)],
+)
+def test_a_row_deleted_by_a_concurrent_request_is_404_not_500(
+    api_client, monkeypatch, method, payload
+):
+    """The race: the view reads the row, another request deletes it, then the view writes."""
+    record = Data.objects.create(text="text", label="libs")
+
+    def read_then_lose_the_race(*, data_id):
+        stale = data_get_unpatched(data_id=data_id)
+        Data.objects.filter(id=data_id).delete()
+        return stale
+
+    data_get_unpatched = data_apis.data_get
+    monkeypatch.setattr(data_apis, "data_get", read_then_lose_the_race)
+
+    response = getattr(api_client, method)(detail_url(record.id), payload)
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
+    assert not Data.objects.exists()

@@ -53,3 +53,41 @@ def test_invalid_filter_values_are_400(api_client, rows, params, field):
 
     assert response.status_code == 400
     assert field in response.json()["errors"]
+
+
+@pytest.mark.parametrize(
+    "needle",
+    [
+        pytest.param("'; DROP TABLE data; --", id="sql-injection"),
+        pytest.param("' OR '1'='1", id="sql-tautology"),
+        pytest.param("%", id="like-percent"),
+        pytest.param("_", id="like-underscore"),
+        pytest.param("\\", id="backslash"),
+        pytest.param("<script>alert(1)</script>", id="html"),
+    ],
+)
+def test_search_and_label_are_literal_never_sql(api_client, rows, needle):
+    literal = Data.objects.create(text=f"before {needle} after", label=needle)
+
+    by_search = api_client.get(URL, {"search": needle})
+    by_label = api_client.get(URL, {"label": needle})
+
+    assert ids(by_search) == [literal.id]
+    assert ids(by_label) == [literal.id]
+    assert by_search.json()["results"][0]["text"] == f"before {needle} after"
+    assert Data.objects.count() == len(rows) + 1
+
+
+def test_search_finds_rtl_and_emoji_substrings(api_client, rows):
+    record = Data.objects.create(text="مرحبا 👩‍💻 שלום", label="misc")
+
+    assert ids(api_client.get(URL, {"search": "👩‍💻"})) == [record.id]
+    assert ids(api_client.get(URL, {"search": "שלום"})) == [record.id]
+
+
+@pytest.mark.parametrize("query", ["search=%FF%FE", "label=%C3%28", "page_size=%FF", "%FF=1"])
+def test_invalid_utf8_in_the_query_string_is_never_a_5xx(api_client, rows, query):
+    response = api_client.get(f"{URL}?{query}")
+
+    assert response.status_code in (200, 400)
+    assert response.json()

@@ -56,8 +56,19 @@ def test_page_or_page_size_that_is_not_a_positive_integer_is_400(api_client, row
     assert param in body["errors"]
 
 
-def test_page_past_the_end_is_404(api_client, rows):
-    response = api_client.get(URL, {"page": 99})
+@pytest.mark.parametrize("huge", ["1001", "99999999999999999999999999999999"])
+def test_a_huge_page_size_is_capped_at_the_maximum(api_client, rows, settings, huge):
+    settings.DATA_MAX_PAGE_SIZE = 5
+
+    response = api_client.get(URL, {"page_size": huge})
+
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == 5
+
+
+@pytest.mark.parametrize("huge", ["99", "99999999999999999999999999999999"])
+def test_page_past_the_end_is_404(api_client, rows, huge):
+    response = api_client.get(URL, {"page": huge})
 
     assert response.status_code == 404
     assert "detail" in response.json()

@@ -20,6 +20,8 @@ TEXT_MAX_LENGTH = 100_000
         pytest.param({"text": "\u3000\u00a0", "label": "libs"}, "text", id="unicode-space-text"),
         pytest.param({"text": "nul\x00byte", "label": "libs"}, "text", id="nul-in-text"),
         pytest.param({"text": "x" * (TEXT_MAX_LENGTH + 1), "label": "l"}, "text", id="long-text"),
+        pytest.param({"text": "x" * 1_048_576, "label": "l"}, "text", id="1mb-text"),
+        pytest.param({"text": "hello", "label": "x" * 1_048_576}, "label", id="1mb-label"),
         pytest.param({"text": "\ud800", "label": "libs"}, "text", id="lone-surrogate"),
         pytest.param({"text": 42, "label": "libs"}, "text", id="number-text"),
         pytest.param({"text": None, "label": "libs"}, "text", id="null-text"),
@@ -105,4 +107,47 @@ def test_non_json_content_type_is_415(api_client, content_type, body):
 
     assert response.status_code == 415
     assert "detail" in response.json()
+    assert Data.objects.count() == 0
+
+
+def test_a_1mb_text_in_an_update_changes_nothing(api_client):
+    record = Data.objects.create(text="text", label="libs")
+
+    for method in ("put", "patch"):
+        response = getattr(api_client, method)(
+            f"{URL}{record.id}/", {"text": "x" * 1_048_576, "label": "libs"}
+        )
+        assert response.status_code == 400
+        assert "text" in response.json()["errors"]
+
+    record.refresh_from_db()
+    assert record.text == "text"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(b"\xc3\x28", id="invalid-utf8-only"),
+        pytest.param(
+            b'[{"text": "ok", "label": "l"}, {"text": "\xed\xa0\x80", "label": "l"}]',
+            id="surrogate-bytes-in-bulk",
+        ),
+        pytest.param(b"\x00", id="nul-byte-body"),
+    ],
+)
+def test_invalid_utf8_bodies_are_400_and_save_nothing(api_client, body):
+    response = api_client.post(URL, data=body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert "detail" in response.json()
+    assert Data.objects.count() == 0
+
+
+def test_a_body_over_the_upload_limit_is_413_and_saves_nothing(api_client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+
+    response = api_client.post(URL, [{"text": "x" * 100, "label": "l"}] * 20)
+
+    assert response.status_code == 413
+    assert "too large" in response.json()["detail"]
     assert Data.objects.count() == 0

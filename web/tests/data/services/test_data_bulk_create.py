@@ -28,11 +28,27 @@ def test_data_bulk_create_saves_nothing_when_the_database_rejects_one_item():
     assert Data.objects.count() == 0
 
 
-def test_data_bulk_create_spans_several_insert_batches(monkeypatch):
-    monkeypatch.setattr("data.services.BULK_INSERT_BATCH_SIZE", 2)
-    items = [{"text": f"text {index}", "label": "libs"} for index in range(5)]
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("tab\there\nnew line\r\nCRLF", id="control-characters"),
+        pytest.param("\\N is not NULL, \\ stays \\", id="copy-escapes"),
+        pytest.param("مرحبا 👩‍💻 \u202e shalom שלום", id="rtl-emoji"),
+        pytest.param("  padded  ", id="padded"),
+    ],
+)
+def test_data_bulk_create_stores_texts_exactly(text):
+    [record] = data_bulk_create(items=[{"text": text, "label": "misc"}])
 
-    records = data_bulk_create(items=items)
+    stored = Data.objects.get(id=record.id)
+    assert stored.text == text
+    assert (stored.created_at, stored.updated_at) == (record.created_at, record.updated_at)
 
-    assert len({record.id for record in records}) == 5
-    assert Data.objects.count() == 5
+
+def test_data_bulk_create_ids_continue_the_tables_sequence():
+    before = Data.objects.create(text="single", label="libs")
+
+    records = data_bulk_create(items=[{"text": "a", "label": "l"}, {"text": "b", "label": "l"}])
+    after = Data.objects.create(text="single again", label="libs")
+
+    assert before.id < records[0].id < records[1].id < after.id

@@ -13,3 +13,11 @@ def test_data_delete_removes_the_row():
     data_delete(record=record)
 
     assert list(Data.objects.values_list("id", flat=True)) == [kept.id]
+
+
+def test_data_delete_of_a_row_deleted_meanwhile_raises_does_not_exist():
+    record = data_create(text="to go", label="libs")
+    Data.objects.filter(id=record.id).delete()
+
+    with pytest.raises(Data.DoesNotExist):
+        data_delete(record=record)

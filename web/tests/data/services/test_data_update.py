@@ -24,3 +24,13 @@ def test_data_update_without_changes_writes_nothing():
     data_update(record=record)
 
     assert Data.objects.get(id=record.id).updated_at == before
+
+
+def test_data_update_of_a_row_deleted_meanwhile_raises_does_not_exist():
+    record = data_create(text="old text", label="libs")
+    Data.objects.filter(id=record.id).delete()
+
+    with pytest.raises(Data.DoesNotExist):
+        data_update(record=record, text="new text")
+
+    assert not Data.objects.exists()

@@ -22,6 +22,7 @@ def client(ml_service) -> MLServiceClient:
         (lambda c: c.list_jobs(), "GET", "/train", 200),
         (lambda c: c.predict({"text": "hello"}), "POST", "/predict", 200),
         (lambda c: c.list_models(), "GET", "/models", 200),
+        (lambda c: c.activate_model("v1.2_x-3"), "POST", "/models/v1.2_x-3/activate", 200),
     ],
 )
 def test_each_method_calls_its_endpoint(client, ml_service, ml_url, call, method, path, status):
@@ -30,6 +31,7 @@ def test_each_method_calls_its_endpoint(client, ml_service, ml_url, call, method
     result = call(client)
 
     assert (result.status_code, result.body) == (status, {"ok": True})
+    assert ml_service.calls[0].request.headers["X-Service-Token"] == "test-ml-service-token"
 
 
 def test_predict_sends_the_payload_as_json(client, ml_service, ml_url):
@@ -69,6 +71,15 @@ def test_the_session_pool_is_sized_for_the_gunicorn_threads(settings):
     adapter = get_ml_client().session.get_adapter(settings.ML_SERVICE_URL)
 
     assert adapter._pool_maxsize == 8
+
+
+def test_the_service_token_comes_from_settings(ml_service, ml_url, settings):
+    settings.ML_SERVICE_TOKEN = "rotated-token"
+    ml_service.get(f"{ml_url}/models", json={"results": []})
+
+    get_ml_client().list_models()
+
+    assert ml_service.calls[0].request.headers["X-Service-Token"] == "rotated-token"
 
 
 def test_the_client_is_one_shared_instance():

@@ -1,0 +1,110 @@
+"""DRF throttling per token in the Redis cache, failing open when Redis is down."""
+
+import logging
+
+import pytest
+from django.core.cache import cache
+
+from common.throttling import cache_circuit
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/data/"
+REDIS_TEST_URL = "redis://127.0.0.1:6379/14"
+
+
+def redis_cache(location: str) -> dict:
+    return {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": location,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+
+
+@pytest.fixture
+def rates(settings):
+    def set_rates(user: str, anon: str = "1000/min") -> None:
+        settings.REST_FRAMEWORK = {
+            **settings.REST_FRAMEWORK,
+            "DEFAULT_THROTTLE_RATES": {"user": user, "anon": anon},
+        }
+
+    return set_rates
+
+
+@pytest.fixture(autouse=True)
+def closed_circuit():
+    cache_circuit.reset()
+    yield
+    cache_circuit.reset()
+
+
+@pytest.fixture
+def real_redis(settings):
+    """The host's Redis (a database of its own), emptied before and after."""
+    settings.CACHES = redis_cache(REDIS_TEST_URL)
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def test_over_the_rate_is_429_with_a_detail(api_client, rates, real_redis):
+    rates(user="3/min")
+
+    statuses = [api_client.get(URL).status_code for _ in range(4)]
+
+    assert statuses == [200, 200, 200, 429]
+    response = api_client.get(URL)
+    assert response.json()["detail"].startswith("Request was throttled.")
+    assert int(response["Retry-After"]) > 0
+
+
+def test_each_token_has_its_own_budget(api_client, staff_client, rates, real_redis):
+    rates(user="2/min")
+    for _ in range(2):
+        api_client.get(URL)
+
+    assert api_client.get(URL).status_code == 429
+    assert staff_client.get(URL).status_code == 200
+
+
+def test_anonymous_calls_are_throttled_per_client(anonymous_client, rates, real_redis):
+    rates(user="1000/min", anon="2/min")
+    body = {"username": "nobody", "password": "wrong"}
+
+    statuses = [anonymous_client.post("/api/auth/token/", body).status_code for _ in range(3)]
+
+    assert statuses == [400, 400, 429]
+
+
+def test_health_is_never_throttled(anonymous_client, rates, real_redis):
+    rates(user="1/min", anon="1/min")
+
+    assert {anonymous_client.get("/api/health/live").status_code for _ in range(5)} == {200}
+
+
+def test_redis_down_fails_open_and_is_logged(api_client, rates, settings, closed_port, caplog):
+    settings.CACHES = redis_cache(f"redis://127.0.0.1:{closed_port}/0")
+    rates(user="1/min")
+
+    with caplog.at_level(logging.WARNING, logger="common.throttling"):
+        statuses = [api_client.get(URL).status_code for _ in range(5)]
+
+    assert statuses == [200] * 5
+    assert [record.getMessage() for record in caplog.records if "Throttle cache" in record.msg]
+
+
+def test_the_production_cache_settings_fail_fast(settings, closed_port):
+    """The configured backend itself (not the test one) raises quickly instead of hanging."""
+    from redis import RedisError
+
+    from config.settings import base
+
+    settings.CACHES = {
+        "default": {**base.CACHES["default"], "LOCATION": f"redis://127.0.0.1:{closed_port}/0"}
+    }
+
+    with pytest.raises(RedisError):
+        cache.get("anything")

@@ -1,0 +1,184 @@
+"""gunicorn.conf.py: its hooks, and a real two-worker gunicorn serving aggregated metrics and
+JSON logs."""
+
+import json
+import os
+import runpy
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+WEB_DIR = Path(__file__).resolve().parents[2]
+GUNICORN_CONF = WEB_DIR / "gunicorn.conf.py"
+
+
+def write_stale_counter(directory: Path) -> None:
+    """A previous run's sample, written by a real multiprocess-mode client."""
+    script = (
+        "from prometheus_client import Counter;"
+        "Counter('http_requests_total', '', ['service', 'method', 'route', 'status'])"
+        ".labels('web', 'GET', '/stale', '200').inc(1000)"
+    )
+    subprocess.run(
+        [sys.executable, "-c", script],
+        env={**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(directory)},
+        check=True,
+    )
+    assert list(directory.glob("counter_*.db"))
+
+
+@pytest.fixture
+def gunicorn_conf(monkeypatch, tmp_path) -> dict:
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    return runpy.run_path(str(GUNICORN_CONF))
+
+
+def test_defaults_are_sized_for_two_cores(monkeypatch):
+    for name in ("GUNICORN_WORKERS", "GUNICORN_THREADS", "GUNICORN_TIMEOUT", "FORWARDED_ALLOW_IPS"):
+        monkeypatch.delenv(name, raising=False)
+
+    conf = runpy.run_path(str(GUNICORN_CONF))
+
+    assert (conf["workers"], conf["threads"], conf["timeout"]) == (2, 4, 60)
+    assert (conf["graceful_timeout"], conf["max_requests"], conf["max_requests_jitter"]) == (
+        30,
+        1000,
+        100,
+    )
+    assert conf["worker_tmp_dir"] == "/dev/shm"  # noqa: S108
+    assert conf["forwarded_allow_ips"] == "*"
+
+
+def test_settings_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("GUNICORN_WORKERS", "3")
+    monkeypatch.setenv("GUNICORN_THREADS", "8")
+    monkeypatch.setenv("GUNICORN_TIMEOUT", "90")
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", "172.31.250.0/24")
+
+    conf = runpy.run_path(str(GUNICORN_CONF))
+
+    assert (conf["workers"], conf["threads"], conf["timeout"]) == (3, 8, 90)
+    assert conf["forwarded_allow_ips"] == "172.31.250.0/24"
+
+
+def test_on_starting_empties_the_metrics_directory_but_keeps_it(gunicorn_conf, tmp_path):
+    write_stale_counter(tmp_path)
+    (tmp_path / "leftover").mkdir()
+
+    gunicorn_conf["on_starting"](SimpleNamespace())
+
+    assert tmp_path.is_dir()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_child_exit_drops_the_dead_workers_live_gauges(gunicorn_conf, tmp_path):
+    (tmp_path / "gauge_livesum_4242.db").write_bytes(b"")
+    (tmp_path / "gauge_livesum_4343.db").write_bytes(b"")
+    (tmp_path / "counter_4242.db").write_bytes(b"")
+
+    gunicorn_conf["child_exit"](SimpleNamespace(), SimpleNamespace(pid=4242))
+
+    # Counters of the dead worker stay: they are still part of the totals.
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "counter_4242.db",
+        "gauge_livesum_4343.db",
+    ]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def get(url: str, **headers: str) -> tuple[int, str]:
+    request = urllib.request.Request(url, headers=headers)  # noqa: S310 (http://127.0.0.1 only)
+    with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+        return response.status, response.read().decode()
+
+
+@pytest.fixture
+def gunicorn(tmp_path):
+    """gunicorn with two workers, its multiprocess dir holding a stale sample from before."""
+    metrics_dir = tmp_path / "prometheus"
+    metrics_dir.mkdir()
+    write_stale_counter(metrics_dir)
+    port = free_port()
+    bind = f"127.0.0.1:{port}"
+    log_path = tmp_path / "gunicorn.log"
+    environ = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+        "GUNICORN_WORKERS": "2",
+        "LOG_FORMAT": "json",
+    }
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-b", bind, "config.wsgi"],
+            cwd=WEB_DIR,
+            env=environ,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                get(f"{base_url}/api/health/live")
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"gunicorn did not start:\n{log_path.read_text()}")
+                time.sleep(0.2)
+        yield SimpleNamespace(url=base_url, log_path=log_path)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+def live_requests_counted(base_url: str) -> float:
+    status, body = get(f"{base_url}/metrics")
+    assert status == 200
+    samples = [line for line in body.splitlines() if line.startswith("http_requests_total{")]
+    assert not [line for line in samples if "/stale" in line], "the stale sample was not wiped"
+    live = [line for line in samples if 'route="/api/health/live"' in line]
+    # One series for the route, whichever worker answered each request.
+    assert len(live) == 1
+    return float(live[0].rsplit(" ", 1)[1])
+
+
+def test_gunicorn_aggregates_every_workers_metrics_from_a_wiped_directory(gunicorn):
+    before = live_requests_counted(gunicorn.url)
+
+    for _ in range(20):
+        get(f"{gunicorn.url}/api/health/live")
+
+    assert live_requests_counted(gunicorn.url) == before + 20
+
+
+def test_gunicorn_logs_json_lines_with_the_request_id(gunicorn):
+    get(f"{gunicorn.url}/api/health/live", **{"X-Request-ID": "rid-gunicorn"})
+
+    deadline = time.monotonic() + 10
+    while True:
+        lines = [json.loads(line) for line in gunicorn.log_path.read_text().splitlines()]
+        access = [line for line in lines if line.get("request_id") == "rid-gunicorn"]
+        if access or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert access, lines
+    assert access[0]["logger"] == "gunicorn.access"
+    assert access[0]["event"] == "GET /api/health/live 200"
+    assert access[0]["service"] == "web"
+    assert any(line["logger"] == "gunicorn.error" for line in lines)
+    # Python warnings too (e.g. whitenoise's, on a checkout without collected static files).
+    assert all(line["service"] == "web" for line in lines)
