@@ -1,23 +1,50 @@
-"""Gunicorn settings for the ML API: `gunicorn -c gunicorn.conf.py "mlservice:create_app()"`."""
+"""Gunicorn settings for the ML API: `gunicorn -c gunicorn.conf.py "mlservice:create_app()"`.
+
+Sized for the 2-core host: 2 processes x 4 threads by default (predict is short and mostly
+numpy, which releases the GIL). Every knob has a GUNICORN_* variable; the rest is fixed here.
+gunicorn's own logs are JSON lines like the app's, and the hooks keep the Prometheus multiprocess
+directory right: wiped before the first worker forks, dead workers' live gauges dropped.
+"""
 
 import os
 
+from mlservice import logs as _logs
+from mlservice import multiproc as _multiproc
+from mlservice.config import Settings as _Settings
+
+# Underscored: gunicorn treats this module's public names as settings.
+_settings = _Settings.from_env()
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, "").strip() or default)
+
+
 bind = "0.0.0.0:8000"
-workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 worker_class = "gthread"
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
-graceful_timeout = 30
-keepalive = 75  # longer than nginx's upstream keepalive, so nginx closes idle connections first
-# Recycle workers now and then (jitter keeps them from restarting together).
-max_requests = 1000
-max_requests_jitter = 100
-worker_tmp_dir = "/dev/shm"  # noqa: S108 - RAM-backed heartbeat files, not temp data
-accesslog = "-"
-errorlog = "-"
-loglevel = os.environ.get("LOG_LEVEL", "INFO").lower()
+workers = _env_int("GUNICORN_WORKERS", 2)
+threads = _env_int("GUNICORN_THREADS", 4)
+# A request may run this long (a 1,000-text batch predict takes well under a second; listing
+# jobs waits at most DATABASE_CONNECT_TIMEOUT for the database) before its worker is recycled.
+timeout = _env_int("GUNICORN_TIMEOUT", 60)
+# On SIGTERM (`docker stop`), in-flight requests get this long to finish.
+graceful_timeout = _env_int("GUNICORN_GRACEFUL_TIMEOUT", 30)
+# Longer than nginx's upstream keepalive, so nginx closes idle connections first.
+keepalive = 75
+# Recycle workers now and then; the jitter keeps them from restarting together.
+max_requests = _env_int("GUNICORN_MAX_REQUESTS", 1000)
+max_requests_jitter = _env_int("GUNICORN_MAX_REQUESTS_JITTER", 100)
+# Heartbeat files on RAM: the root filesystem is read-only in production and /tmp is small.
+worker_tmp_dir = "/dev/shm"  # noqa: S108 - not temp data
+# X-Forwarded-* are trusted from these addresses only (prod: the edge network's subnet).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
-# No runtime control via gunicornc: the socket would go to $HOME (/app, read-only for the app user).
+errorlog = "-"
+loglevel = _settings.log_level.lower()
+# Access and error lines go through the service's JSON formatter (see mlservice.logs).
+logconfig_dict = _logs.gunicorn_logconfig(
+    service="algorithm", level=_settings.log_level, fmt=_settings.log_format
+)
+# No runtime control socket: it would go to $HOME (/app), read-only for the app user.
 control_socket_disable = True
 
 
@@ -27,3 +54,13 @@ def post_worker_init(worker):
         worker.wsgi.extensions["model_store"].current()
     except Exception:  # never keep a worker from booting: the first request retries the load
         worker.log.exception("Model warm-up failed")
+
+
+def on_starting(server):
+    """Master, before forking: start from an empty metrics directory."""
+    _multiproc.reset(_settings.prometheus_multiproc_dir)
+
+
+def child_exit(server, worker):
+    """Master: a worker died or was recycled; its live gauges must stop counting."""
+    _multiproc.mark_dead(worker.pid, _settings.prometheus_multiproc_dir)

@@ -1,42 +1,63 @@
 """The ML service: a Flask API that queues training and serves predictions.
 
 `create_app` follows the Flask tutorial's factory: settings from the environment (or the given
-Settings), blueprints, JSON error handlers, the database CLI and the Celery app.
+Settings), logging, error reporting, metrics, blueprints, JSON error handlers, the database CLI
+and the Celery app. The worker builds the same app (service="worker") for its settings, task
+context and Celery configuration.
 """
 
 from __future__ import annotations
 
-import logging
-
+import structlog
 from flask import Flask
 
 from mlservice.config import Settings
 
 
-def create_app(config: Settings | None = None) -> Flask:
+def create_app(config: Settings | None = None, *, service: str = "algorithm") -> Flask:
     settings = config or Settings.from_env()
-    _configure_logging(settings.log_level)
+
+    from mlservice import logs, multiproc, sentry
+
+    logs.configure(service=service, level=settings.log_level, fmt=settings.log_format)
+    sentry.init(settings, service=service)
+    # Before anything imports prometheus-client (mlservice.metrics, below).
+    multiproc.prepare(settings.prometheus_multiproc_dir)
 
     app = Flask(__name__, static_folder=None)  # an API: no static files
     app.config.update(SETTINGS=settings, MAX_CONTENT_LENGTH=settings.max_request_bytes)
     app.json.sort_keys = False  # keep bodies in the documented field order
 
-    from mlservice import db
-    from mlservice.api import errors, health, models, prediction, training
+    from mlservice import db, metrics
+    from mlservice.api import (
+        auth,
+        errors,
+        health,
+        instrumentation,
+        models,
+        prediction,
+        training,
+    )
+    from mlservice.api import metrics as metrics_api
     from mlservice.celery_app import celery_init_app
     from mlservice.model_store import ModelStore
 
     db.init_app(app)
     errors.register_error_handlers(app)
-    for blueprint in (health.bp, training.bp, prediction.bp, models.bp):
+    instrumentation.init_app(app)
+    auth.init_app(app)
+    for blueprint in (health.bp, metrics_api.bp, training.bp, prediction.bp, models.bp):
         app.register_blueprint(blueprint)
-    app.extensions["model_store"] = ModelStore(settings.models_dir)
+    app.extensions["model_store"] = ModelStore(
+        settings.models_dir, signing_key=settings.model_signing_key
+    )
+    if not multiproc.is_active():
+        structlog.get_logger(__name__).warning(
+            "prometheus-client was imported before PROMETHEUS_MULTIPROC_DIR was set: each "
+            "process exports only its own metrics. Set the variable in the environment.",
+            directory=str(settings.prometheus_multiproc_dir),
+        )
+    metrics.MODEL_MAX_AGE.set(settings.model_max_age_seconds)
+    metrics.PREDICT_P99_THRESHOLD.set(settings.predict_p99_threshold_seconds)
     celery_init_app(app)
     return app
-
-
-def _configure_logging(level: str) -> None:
-    root = logging.getLogger()
-    if not root.handlers:  # gunicorn and celery install their own; plain runs get one here
-        logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("mlservice").setLevel(level)

@@ -3,6 +3,8 @@
     MODELS_DIR/
       versions/<version>/{model.pickle, vectorizer.pickle, metadata.json}
       current -> versions/<version>
+      fence                      the highest fence number ever published
+      .publish.lock              fcntl lock held by whoever moves `current`
       tmp/                       staging area (same filesystem, so renames are atomic)
 
 A version directory is complete before it becomes visible (written in tmp/, fsynced, renamed into
@@ -10,16 +12,22 @@ versions/), and `current` moves with one rename of a fresh symlink over the old 
 that resolves `current` once and reads from that directory always gets a matching pair. Pruning
 renames a directory out of versions/ before deleting it, so no reader sees a half-deleted one.
 
-Pickles are only unpickled after their sha256 matches metadata.json, and only when the format and
-scikit-learn versions match this build's; anything else is reported as ArtifactError and treated
-as "no model" by callers. The models volume is written only by this service's worker.
+Integrity (paperless-ngx's model handling): metadata.json holds both pickles' sha256 and an HMAC
+signature (MODEL_SIGNING_KEY) over the rest of it. A reader checks the signature, the version,
+the format and scikit-learn versions and the checksums, and only then unpickles; anything else is
+an ArtifactError with a `reason`, which callers treat as "not this model".
+
+Writers (only the worker: the API mounts the volume read-only) take the publish lock. A training
+run publishes with its fence number: if a newer run (higher fence) has already published, or its
+job lost its lease, it publishes nothing, so a run that lost its lock cannot replace a newer model.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
-import logging
 import os
 import pickle
 import re
@@ -27,21 +35,29 @@ import secrets
 import shutil
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Any
 
-log = logging.getLogger(__name__)
+import structlog
 
-FORMAT_VERSION = 1
+from mlservice import signing
+
+log = structlog.get_logger(__name__)
+
+# 2: metadata carries an HMAC signature and the publishing run's fence number.
+FORMAT_VERSION = 2
 MODEL_FILE = "model.pickle"
 VECTORIZER_FILE = "vectorizer.pickle"
 METADATA_FILE = "metadata.json"
 CURRENT_LINK = "current"
 VERSIONS_DIR = "versions"
 STAGING_DIR = "tmp"
+LOCK_FILE = ".publish.lock"
+FENCE_FILE = "fence"
 # Staging entries older than this belong to a crashed publish and are swept by the next one.
 STALE_STAGING_SECONDS = 3600
 # e.g. 20261127T010203.123456Z-3fa2c1: sorts by time; microseconds order quick successive publishes.
@@ -49,11 +65,35 @@ VERSION_PATTERN = re.compile(r"^\d{8}T\d{6}\.\d{6}Z-[0-9a-f]{6}$")
 
 
 class ArtifactError(Exception):
-    """A version is missing, corrupt or incompatible with this build."""
+    """A version is missing, corrupt or incompatible with this build.
+
+    `reason` is a short fixed word for metrics and health: incomplete, unreadable,
+    unsigned, bad_signature, wrong_version, incompatible, checksum_mismatch, unpickle_failed,
+    vanished.
+    """
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class VersionVanished(ArtifactError):
-    """The version was pruned while being read; resolve `current` again."""
+    """No such version (or it was pruned while being read: resolve `current` again)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, reason="vanished")
+
+
+class PublishRefused(Exception):
+    """A training run may no longer publish; nothing was written and `current` is untouched."""
+
+
+class Superseded(PublishRefused):
+    """A model from a newer run (higher fence) has already been published."""
+
+
+class LeaseLost(PublishRefused):
+    """The run's job no longer holds the lease its fence number stands for."""
 
 
 @dataclass(frozen=True)
@@ -74,12 +114,24 @@ def new_version_id(now: datetime | None = None) -> str:
 
 
 def publish(
-    models_dir: Path, *, model: Any, vectorizer: Any, metadata: dict[str, Any], keep: int
+    models_dir: Path,
+    *,
+    model: Any,
+    vectorizer: Any,
+    metadata: dict[str, Any],
+    keep: int,
+    signing_key: str,
+    fence: int | None = None,
+    still_leased: Callable[[], bool] | None = None,
 ) -> str:
-    """Write a new version, point `current` at it, prune old versions; returns the version id.
+    """Write a signed new version, point `current` at it, prune old versions; returns its id.
 
     `metadata` carries the training facts (n_samples, labels, metrics, parameters, job_id, ...);
-    version, created_at, format and library versions and the pickles' sha256 are added here.
+    version, created_at, format and library versions, the pickles' sha256, the fence and the
+    signature are added here. The files are staged without the lock; the lock is held only to
+    check the fence and the lease (`still_leased`, asked last) and to make the version visible.
+    Raises Superseded or LeaseLost (nothing published), or OSError (e.g. ENOSPC): in every case
+    the staging directory is removed and `current` is untouched.
     """
     versions_dir = models_dir / VERSIONS_DIR
     staging_root = models_dir / STAGING_DIR
@@ -90,37 +142,78 @@ def publish(
     created_at = datetime.now(UTC)
     version = new_version_id(created_at)
     staging = Path(tempfile.mkdtemp(dir=staging_root, prefix=f"publish-{version}-"))
-    staging.chmod(0o755)  # mkdtemp's 0700 would hide the version from other readers of the volume
-    checksums = {
-        MODEL_FILE: _write_pickle(staging / MODEL_FILE, model),
-        VECTORIZER_FILE: _write_pickle(staging / VECTORIZER_FILE, vectorizer),
-    }
-    full_metadata = {
-        **metadata,
-        "version": version,
-        "created_at": created_at.isoformat().replace("+00:00", "Z"),
-        "format_version": FORMAT_VERSION,
-        "sklearn_version": sklearn_version(),
-        "sha256": checksums,
-    }
-    _write_file(
-        staging / METADATA_FILE,
-        json.dumps(full_metadata, indent=2, sort_keys=True).encode("utf-8"),
-    )
-    _fsync_dir(staging)
-    os.rename(staging, versions_dir / version)
-    _fsync_dir(versions_dir)
-
-    # The link's text is relative to MODELS_DIR, wherever the volume is mounted; building it in
-    # the staging area leaves a crashed publish's leftover where the sweep finds it.
-    link_tmp = staging_root / f"link-{secrets.token_hex(8)}"
-    os.symlink(Path(VERSIONS_DIR) / version, link_tmp)
-    os.replace(link_tmp, models_dir / CURRENT_LINK)
-    _fsync_dir(models_dir)
-    log.info("Published model version %s", version)
-
-    prune(models_dir, keep=keep)
+    try:
+        staging.chmod(0o755)  # mkdtemp's 0700 would hide the version from the API's user
+        checksums = {
+            MODEL_FILE: _write_pickle(staging / MODEL_FILE, model),
+            VECTORIZER_FILE: _write_pickle(staging / VECTORIZER_FILE, vectorizer),
+        }
+        full_metadata = {
+            **metadata,
+            "version": version,
+            "created_at": created_at.isoformat().replace("+00:00", "Z"),
+            "format_version": FORMAT_VERSION,
+            "sklearn_version": sklearn_version(),
+            "sha256": checksums,
+            "fence": fence,
+        }
+        full_metadata[signing.SIGNATURE_FIELD] = signing.sign(full_metadata, signing_key)
+        _write_file(
+            staging / METADATA_FILE,
+            json.dumps(full_metadata, indent=2, sort_keys=True).encode("utf-8"),
+        )
+        _fsync_dir(staging)
+        with publish_lock(models_dir):
+            newest = published_fence(models_dir)
+            if fence is not None and newest is not None and newest > fence:
+                raise Superseded(
+                    f"superseded by a newer training (fence {newest} > {fence}); "
+                    "nothing was published"
+                )
+            if still_leased is not None and not still_leased():
+                raise LeaseLost("lost its lease (a newer run took over); nothing was published")
+            os.rename(staging, versions_dir / version)
+            _fsync_dir(versions_dir)
+            _point_current_at(models_dir, version)
+            if fence is not None:
+                _write_fence(models_dir, fence)
+            log.info("Published model version", model_version=version, fence=fence)
+            prune(models_dir, keep=keep)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     return version
+
+
+def activate(models_dir: Path, version: str, *, signing_key: str) -> None:
+    """Point `current` at a kept version after verifying it (the worker's side of a switch)."""
+    with publish_lock(models_dir):
+        verify(models_dir, version, signing_key=signing_key)
+        if current_version(models_dir) != version:
+            _point_current_at(models_dir, version)
+    log.info("Activated model version", model_version=version)
+
+
+@contextlib.contextmanager
+def publish_lock(models_dir: Path) -> Iterator[None]:
+    """An exclusive fcntl lock on MODELS_DIR/.publish.lock: one writer of `current` at a time.
+
+    The kernel drops it when its holder dies, so a killed worker never leaves it held.
+    """
+    fd = os.open(models_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def published_fence(models_dir: Path) -> int | None:
+    """The highest fence number a published model carried, or None before the first."""
+    try:
+        return int((models_dir / FENCE_FILE).read_text())
+    except FileNotFoundError:
+        return None
 
 
 def current_version(models_dir: Path) -> str | None:
@@ -131,37 +224,72 @@ def current_version(models_dir: Path) -> str | None:
         return None
     version = Path(target).name
     if not VERSION_PATTERN.match(version):
-        log.error("Ignoring %s: it points at %r, not a version", CURRENT_LINK, target)
+        log.error("Ignoring the current link: it does not point at a version", target=target)
         return None
     return version
 
 
-def load(models_dir: Path, version: str) -> ModelArtifacts:
-    """Read, verify and unpickle one version. Raises ArtifactError (VersionVanished if gone)."""
+def load(models_dir: Path, version: str, *, signing_key: str) -> ModelArtifacts:
+    """Verify, then unpickle one version. Raises ArtifactError (VersionVanished if gone)."""
+    metadata, blobs = _read_verified(models_dir, version, signing_key)
+    try:
+        model = pickle.loads(blobs[MODEL_FILE])
+        vectorizer = pickle.loads(blobs[VECTORIZER_FILE])
+    except Exception as exc:  # signed and intact, yet unusable: an incompatible build
+        raise ArtifactError(
+            f"Model version {version} cannot be unpickled: {exc!r}", reason="unpickle_failed"
+        ) from exc
+    return ModelArtifacts(version=version, model=model, vectorizer=vectorizer, metadata=metadata)
+
+
+def verify(models_dir: Path, version: str, *, signing_key: str) -> dict[str, Any]:
+    """The version's metadata if it is signed, intact and compatible; never unpickles."""
+    metadata, _ = _read_verified(models_dir, version, signing_key)
+    return metadata
+
+
+def _read_verified(
+    models_dir: Path, version: str, signing_key: str
+) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """Metadata and pickle bytes, checked in order: signature, version, compatibility, sha256."""
     if not VERSION_PATTERN.match(version):
-        raise ArtifactError(f"Not a model version: {version!r}.")
+        raise VersionVanished(f"Not a model version: {version!r}.")
     directory = models_dir / VERSIONS_DIR / version
     try:
         metadata = json.loads((directory / METADATA_FILE).read_bytes())
         blobs = {name: (directory / name).read_bytes() for name in (MODEL_FILE, VECTORIZER_FILE)}
     except FileNotFoundError:
         if not directory.exists():
-            raise VersionVanished(f"Model version {version} no longer exists.") from None
-        raise ArtifactError(f"Model version {version} is incomplete.") from None
+            raise VersionVanished(f"Model version {version} does not exist.") from None
+        raise ArtifactError(
+            f"Model version {version} is incomplete.", reason="incomplete"
+        ) from None
     except (OSError, ValueError) as exc:
-        raise ArtifactError(f"Model version {version} is unreadable: {exc}") from exc
-
+        raise ArtifactError(
+            f"Model version {version} is unreadable: {exc}", reason="unreadable"
+        ) from exc
+    if not isinstance(metadata, dict) or signing.SIGNATURE_FIELD not in metadata:
+        raise ArtifactError(f"Model version {version} is not signed.", reason="unsigned")
+    if not signing.is_signed_by(metadata, signing_key):
+        raise ArtifactError(
+            f"Model version {version}: its metadata signature is invalid (tampered, or signed "
+            "with another MODEL_SIGNING_KEY).",
+            reason="bad_signature",
+        )
+    if metadata.get("version") != version:
+        raise ArtifactError(
+            f"Model version {version} holds the signed metadata of {metadata.get('version')}.",
+            reason="wrong_version",
+        )
     _check_compatible(version, metadata)
     expected = metadata.get("sha256") or {}
     for name, blob in blobs.items():
         if hashlib.sha256(blob).hexdigest() != expected.get(name):
-            raise ArtifactError(f"Model version {version}: {name} does not match its sha256.")
-    try:
-        model = pickle.loads(blobs[MODEL_FILE])
-        vectorizer = pickle.loads(blobs[VECTORIZER_FILE])
-    except Exception as exc:  # a verified pickle that still fails is an incompatible build
-        raise ArtifactError(f"Model version {version} cannot be unpickled: {exc!r}") from exc
-    return ModelArtifacts(version=version, model=model, vectorizer=vectorizer, metadata=metadata)
+            raise ArtifactError(
+                f"Model version {version}: {name} does not match its signed sha256.",
+                reason="checksum_mismatch",
+            )
+    return metadata, blobs
 
 
 def list_versions(models_dir: Path) -> list[dict[str, Any]]:
@@ -176,7 +304,7 @@ def list_versions(models_dir: Path) -> list[dict[str, Any]]:
         except FileNotFoundError:
             continue  # pruned while listing
         except (OSError, ValueError):
-            log.warning("Skipping model version %s: unreadable metadata", version)
+            log.warning("Skipping a model version with unreadable metadata", model_version=version)
     return listed
 
 
@@ -195,7 +323,7 @@ def prune(models_dir: Path, *, keep: int) -> list[str]:
         except FileNotFoundError:
             continue  # another publisher pruned it first
         shutil.rmtree(graveyard, ignore_errors=True)
-        log.info("Pruned model version %s", name)
+        log.info("Pruned model version", model_version=name)
     return doomed
 
 
@@ -211,13 +339,31 @@ def _check_compatible(version: str, metadata: dict[str, Any]) -> None:
     if metadata.get("format_version") != FORMAT_VERSION:
         raise ArtifactError(
             f"Model version {version} has format {metadata.get('format_version')!r}; "
-            f"this build reads format {FORMAT_VERSION}."
+            f"this build reads format {FORMAT_VERSION}.",
+            reason="incompatible",
         )
     if metadata.get("sklearn_version") != sklearn_version():
         raise ArtifactError(
             f"Model version {version} was trained with scikit-learn "
-            f"{metadata.get('sklearn_version')}; this build has {sklearn_version()}. Retrain."
+            f"{metadata.get('sklearn_version')}; this build has {sklearn_version()}. Retrain.",
+            reason="incompatible",
         )
+
+
+def _point_current_at(models_dir: Path, version: str) -> None:
+    # The link's text is relative to MODELS_DIR, wherever the volume is mounted; building it in
+    # the staging area leaves a crashed switch's leftover where the sweep finds it.
+    link_tmp = models_dir / STAGING_DIR / f"link-{secrets.token_hex(8)}"
+    os.symlink(Path(VERSIONS_DIR) / version, link_tmp)
+    os.replace(link_tmp, models_dir / CURRENT_LINK)
+    _fsync_dir(models_dir)
+
+
+def _write_fence(models_dir: Path, fence: int) -> None:
+    tmp = models_dir / STAGING_DIR / f"fence-{secrets.token_hex(8)}"
+    _write_file(tmp, str(fence).encode())
+    os.replace(tmp, models_dir / FENCE_FILE)
+    _fsync_dir(models_dir)
 
 
 def _write_pickle(path: Path, obj: Any) -> str:

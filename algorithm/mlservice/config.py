@@ -1,14 +1,16 @@
 """Every setting of the service, read from the environment in this one place.
 
 Defaults work inside the docker compose stack. A bad value fails at start-up with a message naming
-the variable, instead of surfacing later as a confusing runtime error.
+the variable, instead of surfacing later as a confusing runtime error. Secrets may also come from
+a file named by `<NAME>_FILE` (docker/compose secrets), which wins over `<NAME>`; they are left out
+of the settings' repr so that logging the settings never leaks them.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -16,6 +18,7 @@ from mlservice.ml import CLASSIFIER_NAMES
 
 T = TypeVar("T")
 LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+LOG_FORMATS = ("json", "console")
 
 
 class ConfigError(ValueError):
@@ -24,7 +27,7 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True, kw_only=True)
 class Settings:
-    database_url: str = "postgres://textclf:textclf@db:5432/textclf"
+    database_url: str = field(default="postgres://textclf:textclf@db:5432/textclf", repr=False)
     # libpq's connect_timeout is whole seconds; it bounds how long a request waits for a dead
     # database before answering 503.
     database_connect_timeout: int = 3
@@ -45,6 +48,37 @@ class Settings:
     max_request_bytes: int = 16 * 1024 * 1024
     worker_heartbeat_file: Path = Path("/tmp/worker_heartbeat")  # noqa: S108 - liveness only
     log_level: str = "INFO"
+    # Shared secret every caller but health checks and Prometheus sends as X-Service-Token.
+    ml_service_token: str = field(default="dev-ml-service-token", repr=False)
+    # The least-privilege role `init-db` maintains (run with the owner's DATABASE_URL); the API
+    # and the worker then log in as it.
+    ml_database_user: str = "textclf_ml"
+    ml_database_password: str = field(default="textclf_ml", repr=False)
+    # "json": one JSON object per line (production); "console": readable lines for local runs.
+    log_format: str = "json"
+    # Error reporting is off unless a DSN is set.
+    sentry_dsn: str = field(default="", repr=False)
+    sentry_environment: str = "development"
+    sentry_release: str = "textclf@dev"
+    sentry_traces_sample_rate: float = 0.0
+    # prometheus-client's multiprocess directory (the library reads the variable itself; the
+    # service creates, wipes and reads it). Must be a tmpfs or otherwise private to the container.
+    prometheus_multiproc_dir: Path = Path("/tmp/prometheus")  # noqa: S108 - a tmpfs in compose
+    # The worker's main process serves /metrics here; 0 disables the exporter.
+    worker_metrics_port: int = 9808
+    # Exported as gauges so alert rules compare against the service's own settings.
+    model_max_age_seconds: int = 7 * 24 * 3600
+    predict_p99_threshold_seconds: float = 0.25
+    # HMAC-SHA256 key signing each model's metadata (which holds both pickles' sha256): the API
+    # refuses to unpickle anything not signed with it. Only the API and the worker hold it.
+    model_signing_key: str = field(default="dev-model-signing-key", repr=False)
+    # A running job whose heartbeat (renewed every few seconds) is older than this is stale:
+    # its worker is gone, and the job is failed so that it stops blocking new ones.
+    train_lease_seconds: int = 60
+    # Deliveries of one job (redeliveries after a lost worker) before it is given up.
+    train_max_attempts: int = 2
+    # How long POST /models/<version>/activate waits for the worker to switch `current`.
+    activate_timeout_seconds: float = 10.0
 
     def __post_init__(self) -> None:
         if self.classifier not in CLASSIFIER_NAMES:
@@ -53,6 +87,16 @@ class Settings:
             )
         if self.log_level not in LOG_LEVELS:
             raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}.")
+        if self.log_format not in LOG_FORMATS:
+            raise ConfigError(f"LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}.")
+        if not 0.0 <= self.sentry_traces_sample_rate <= 1.0:
+            raise ConfigError("SENTRY_TRACES_SAMPLE_RATE must be between 0 and 1.")
+        if not 0 <= self.worker_metrics_port <= 65535:
+            raise ConfigError("WORKER_METRICS_PORT must be a port number (0 disables it).")
+        if self.model_max_age_seconds < 1 or self.predict_p99_threshold_seconds <= 0:
+            raise ConfigError(
+                "MODEL_MAX_AGE_SECONDS and PREDICT_P99_THRESHOLD_SECONDS must be positive."
+            )
         for name in (
             "database_connect_timeout",
             "model_keep_versions",
@@ -67,6 +111,20 @@ class Settings:
                 raise ConfigError(f"{name.upper()} must be at least 1.")
         if self.broker_connect_timeout <= 0:
             raise ConfigError("BROKER_CONNECT_TIMEOUT must be positive.")
+        if self.train_lease_seconds < 3 or self.train_max_attempts < 1:
+            raise ConfigError(
+                "TRAIN_LEASE_SECONDS must be at least 3 and TRAIN_MAX_ATTEMPTS at least 1."
+            )
+        if self.activate_timeout_seconds <= 0:
+            raise ConfigError("ACTIVATE_TIMEOUT_SECONDS must be positive.")
+        for name in (
+            "ml_service_token",
+            "ml_database_user",
+            "ml_database_password",
+            "model_signing_key",
+        ):
+            if not getattr(self, name):
+                raise ConfigError(f"{name.upper()} must not be empty.")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -74,7 +132,7 @@ class Settings:
         env = os.environ if environ is None else environ
         defaults = cls()
         values = {
-            "database_url": _read(env, "DATABASE_URL", str, defaults.database_url),
+            "database_url": _read_secret(env, "DATABASE_URL", defaults.database_url),
             "database_connect_timeout": _read(
                 env, "DATABASE_CONNECT_TIMEOUT", int, defaults.database_connect_timeout
             ),
@@ -97,6 +155,47 @@ class Settings:
                 env, "WORKER_HEARTBEAT_FILE", Path, defaults.worker_heartbeat_file
             ),
             "log_level": _read(env, "LOG_LEVEL", str.upper, defaults.log_level),
+            "ml_service_token": _read_secret(env, "ML_SERVICE_TOKEN", defaults.ml_service_token),
+            "ml_database_user": _read(env, "ML_DATABASE_USER", str, defaults.ml_database_user),
+            "ml_database_password": _read_secret(
+                env, "ML_DATABASE_PASSWORD", defaults.ml_database_password
+            ),
+            "log_format": _read(env, "LOG_FORMAT", str.lower, defaults.log_format),
+            "sentry_dsn": _read_secret(env, "SENTRY_DSN", defaults.sentry_dsn),
+            "sentry_environment": _read(
+                env, "SENTRY_ENVIRONMENT", str, defaults.sentry_environment
+            ),
+            "sentry_release": _read(
+                env, "SENTRY_RELEASE", str, f"textclf@{env.get('IMAGE_TAG', '').strip() or 'dev'}"
+            ),
+            "sentry_traces_sample_rate": _read(
+                env, "SENTRY_TRACES_SAMPLE_RATE", float, defaults.sentry_traces_sample_rate
+            ),
+            "prometheus_multiproc_dir": _read(
+                env, "PROMETHEUS_MULTIPROC_DIR", Path, defaults.prometheus_multiproc_dir
+            ),
+            "worker_metrics_port": _read(
+                env, "WORKER_METRICS_PORT", int, defaults.worker_metrics_port
+            ),
+            "model_max_age_seconds": _read(
+                env, "MODEL_MAX_AGE_SECONDS", int, defaults.model_max_age_seconds
+            ),
+            "predict_p99_threshold_seconds": _read(
+                env,
+                "PREDICT_P99_THRESHOLD_SECONDS",
+                float,
+                defaults.predict_p99_threshold_seconds,
+            ),
+            "model_signing_key": _read_secret(env, "MODEL_SIGNING_KEY", defaults.model_signing_key),
+            "train_lease_seconds": _read(
+                env, "TRAIN_LEASE_SECONDS", int, defaults.train_lease_seconds
+            ),
+            "train_max_attempts": _read(
+                env, "TRAIN_MAX_ATTEMPTS", int, defaults.train_max_attempts
+            ),
+            "activate_timeout_seconds": _read(
+                env, "ACTIVATE_TIMEOUT_SECONDS", float, defaults.activate_timeout_seconds
+            ),
         }
         return cls(**values)
 
@@ -109,3 +208,17 @@ def _read(env: Mapping[str, str], name: str, parse: Callable[[str], T], default:
         return parse(raw)
     except ValueError:
         raise ConfigError(f"{name} has an invalid value: {raw!r}.") from None
+
+
+def _read_secret(env: Mapping[str, str], name: str, default: str) -> str:
+    """`<name>_FILE`'s content (trailing newline dropped) if set, else `<name>`, else default."""
+    path = env.get(f"{name}_FILE", "").strip()
+    if not path:
+        return _read(env, name, str, default)
+    try:
+        value = Path(path).read_text(encoding="utf-8").rstrip("\r\n")
+    except OSError as exc:
+        raise ConfigError(f"{name}_FILE cannot be read: {exc}.") from None
+    if not value:
+        raise ConfigError(f"{name}_FILE names an empty file: {path}.")
+    return value

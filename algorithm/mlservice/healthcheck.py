@@ -1,6 +1,8 @@
 """Container healthchecks, in Python because the slim image has no curl.
 
-    python -m mlservice.healthcheck api      GET /health on this container's gunicorn
+    python -m mlservice.healthcheck api      GET /health/ready on this container's gunicorn
+                                             (the broker is reachable: gates start-up)
+    python -m mlservice.healthcheck live     GET /health/live (the process answers)
     python -m mlservice.healthcheck worker   the worker's heartbeat file is fresh
 
 Exit status 0 means healthy; otherwise one line on stderr says why.
@@ -17,14 +19,15 @@ from pathlib import Path
 
 from mlservice.config import Settings
 
-API_URL = "http://127.0.0.1:8000/health"
+API_URL = "http://127.0.0.1:8000/health/ready"
+LIVE_URL = "http://127.0.0.1:8000/health/live"
 API_TIMEOUT_SECONDS = 3.0
 # The worker touches its heartbeat every 10 s; six missed beats mean it is stuck or disconnected.
 HEARTBEAT_MAX_AGE_SECONDS = 60.0
 
 
 def check_api(url: str = API_URL, timeout: float = API_TIMEOUT_SECONDS) -> str | None:
-    """None when /health answers 200 with status ok, else the reason."""
+    """None when `url` answers 200 with status ok, else the reason."""
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
             body = json.loads(response.read())
@@ -50,11 +53,13 @@ def check_worker(
 
 
 def main(argv: list[str]) -> int:
-    if argv not in (["api"], ["worker"]):
-        print("usage: python -m mlservice.healthcheck api|worker", file=sys.stderr)
+    if argv not in (["api"], ["live"], ["worker"]):
+        print("usage: python -m mlservice.healthcheck api|live|worker", file=sys.stderr)
         return 2
     if argv == ["api"]:
         problem = check_api()
+    elif argv == ["live"]:
+        problem = check_api(LIVE_URL)
     else:
         problem = check_worker(Settings.from_env().worker_heartbeat_file)
     if problem:

@@ -8,12 +8,12 @@ unlike `celery inspect ping` it costs no broker round trip and no Celery start-u
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
+import structlog
 from celery import bootsteps
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 
 INTERVAL_SECONDS = 10.0
 
@@ -48,4 +48,4 @@ class HeartbeatFile(bootsteps.StartStopStep):
         try:
             touch(self.path)
         except OSError:
-            log.exception("Cannot write the worker heartbeat file %s", self.path)
+            log.exception("Cannot write the worker heartbeat file", path=str(self.path))

@@ -3,21 +3,25 @@
 Each gunicorn worker owns one ModelStore. A request costs one readlink while the version is
 unchanged; a new version is loaded once (under a lock, so concurrent requests don't unpickle it
 twice) and then served to every request, with no restart. A version that fails verification is
-logged and skipped: the previously loaded model, if any, keeps serving.
+logged, counted and remembered (health shows why); the previously loaded model, if any, keeps
+serving.
 """
 
 from __future__ import annotations
 
-import logging
 import threading
+import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from mlservice import artifacts
+import structlog
+
+from mlservice import artifacts, metrics
 from mlservice.ml.predictors import Predictor, make_predictor
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 
 # A version pruned between readlink and read is retried against the newer `current`.
 _LOAD_ATTEMPTS = 3
@@ -31,11 +35,13 @@ class LoadedModel:
 
 
 class ModelStore:
-    def __init__(self, models_dir: Path) -> None:
+    def __init__(self, models_dir: Path, *, signing_key: str) -> None:
         self.models_dir = models_dir
+        self._signing_key = signing_key
         self._lock = threading.Lock()
         self._loaded: LoadedModel | None = None
-        self._rejected_version: str | None = None
+        # The version `current` last pointed at that could not be served, and why.
+        self._rejected: tuple[str, str] | None = None
 
     def current(self) -> LoadedModel | None:
         """The model `current` points at (or the last good one); None if there is none."""
@@ -48,6 +54,13 @@ class ModelStore:
         with self._lock:
             return self._load_locked()
 
+    def error(self) -> str | None:
+        """Why the version `current` points at is not being served, or None if it is."""
+        rejected = self._rejected
+        if rejected is None or rejected[0] != artifacts.current_version(self.models_dir):
+            return None
+        return rejected[1]
+
     def _load_locked(self) -> LoadedModel | None:
         for _ in range(_LOAD_ATTEMPTS):
             version = artifacts.current_version(self.models_dir)
@@ -55,21 +68,46 @@ class ModelStore:
                 return None
             if self._loaded is not None and self._loaded.version == version:
                 return self._loaded  # another thread loaded it while we waited for the lock
-            if version == self._rejected_version:
+            if self._rejected is not None and version == self._rejected[0]:
                 return self._loaded
+            started = time.perf_counter()
             try:
-                found = artifacts.load(self.models_dir, version)
+                found = artifacts.load(self.models_dir, version, signing_key=self._signing_key)
             except artifacts.VersionVanished:
                 continue
-            except artifacts.ArtifactError:
-                log.exception("Cannot serve model version %s; keeping the previous model", version)
-                self._rejected_version = version
+            except artifacts.ArtifactError as exc:
+                metrics.MODEL_LOAD_FAILURES.labels(reason=exc.reason).inc()
+                log.error(
+                    "Refused model version; keeping the previous model",
+                    model_version=version,
+                    reason=exc.reason,
+                    error=str(exc),
+                    serving=self._loaded.version if self._loaded else None,
+                )
+                self._rejected = (version, str(exc))
                 return self._loaded
+            metrics.MODEL_LOAD_DURATION.observe(time.perf_counter() - started)
+            previous = self._loaded
             self._loaded = LoadedModel(
                 version=found.version,
                 metadata=found.metadata,
                 predictor=make_predictor(found.vectorizer, found.model),
             )
-            log.info("Loaded model version %s", found.version)
+            _export_model_gauges(self._loaded, previous)
+            log.info("Loaded model version", model_version=found.version)
             return self._loaded
         return self._loaded
+
+
+def _export_model_gauges(model: LoadedModel, previous: LoadedModel | None) -> None:
+    if previous is not None:
+        metrics.MODEL_INFO.labels(version=previous.version).set(0)
+    metrics.MODEL_INFO.labels(version=model.version).set(1)
+    created_at = model.metadata.get("created_at")
+    if isinstance(created_at, str):
+        metrics.MODEL_CREATED.set(datetime.fromisoformat(created_at).timestamp())
+    held_out = model.metadata.get("metrics") or {}
+    if "accuracy" in held_out:
+        metrics.MODEL_ACCURACY.set(held_out["accuracy"])
+    if "f1_macro" in held_out:
+        metrics.MODEL_F1_MACRO.set(held_out["f1_macro"])

@@ -28,3 +28,30 @@ CREATE UNIQUE INDEX IF NOT EXISTS training_job_single_active
 
 CREATE INDEX IF NOT EXISTS training_job_created_at
     ON training_job (created_at DESC);
+
+-- Lease, fencing, attempts and run statistics (issue 6). Added in place, so an existing table
+-- keeps its rows; the constraint is NOT VALID so that a job running during the upgrade does not
+-- block it (new writes are still checked).
+ALTER TABLE training_job ADD COLUMN IF NOT EXISTS attempts integer NOT NULL DEFAULT 0;
+-- Renewed every few seconds by the running task; older than TRAIN_LEASE_SECONDS = stale.
+ALTER TABLE training_job ADD COLUMN IF NOT EXISTS heartbeat_at timestamptz;
+-- Taken from the sequence at every start: only the run holding the newest number may publish.
+ALTER TABLE training_job ADD COLUMN IF NOT EXISTS fence bigint;
+-- "hostname:pid" of the process running the job, so a redelivery can tell its owner is dead.
+ALTER TABLE training_job ADD COLUMN IF NOT EXISTS worker text;
+-- peak_rss_bytes and per-phase seconds of the last run.
+ALTER TABLE training_job ADD COLUMN IF NOT EXISTS stats jsonb;
+CREATE SEQUENCE IF NOT EXISTS training_job_fence_seq OWNED BY training_job.fence;
+
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'training_job_running_has_lease') THEN
+        ALTER TABLE training_job ADD CONSTRAINT training_job_running_has_lease
+            CHECK (status <> 'running' OR (fence IS NOT NULL AND heartbeat_at IS NOT NULL))
+            NOT VALID;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'training_job_attempts_non_negative') THEN
+        ALTER TABLE training_job ADD CONSTRAINT training_job_attempts_non_negative
+            CHECK (attempts >= 0) NOT VALID;
+    END IF;
+END $$;

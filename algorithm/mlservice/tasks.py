@@ -1,21 +1,41 @@
-"""Celery tasks: thin wrappers that hand plain values to plain functions."""
+"""Celery tasks: thin wrappers that hand plain values to plain functions.
+
+Both are acks_late with reject_on_worker_lost (see celery_app): a message is acknowledged only
+once its task ended, and redelivered if the process running it died. Training counts its own
+deliveries on the job (TRAIN_MAX_ATTEMPTS), so Celery's retries stay off.
+"""
 
 from __future__ import annotations
 
 from celery import shared_task
 from flask import current_app
 
-from mlservice import training
+from mlservice import artifacts, training
+from mlservice.celery_app import ACTIVATE_TASK, TRAIN_TASK
+
+# Switching a symlink after verifying two files takes well under a second.
+ACTIVATE_SOFT_TIME_LIMIT_SECONDS = 20
+ACTIVATE_TIME_LIMIT_SECONDS = 30
 
 
 @shared_task(
-    name="mlservice.train_model",
+    name=TRAIN_TASK,
     ignore_result=True,
-    # A redelivered message finds its job no longer queued and returns, so retrying would only
-    # repeat work: failures are recorded on the job instead.
     max_retries=0,
     soft_time_limit=training.SOFT_TIME_LIMIT.total_seconds(),
     time_limit=training.TIME_LIMIT.total_seconds(),
 )
 def train_model(job_id: str) -> None:
     training.run_training(job_id, current_app.config["SETTINGS"])
+
+
+@shared_task(
+    name=ACTIVATE_TASK,
+    ignore_result=True,
+    max_retries=0,
+    soft_time_limit=ACTIVATE_SOFT_TIME_LIMIT_SECONDS,
+    time_limit=ACTIVATE_TIME_LIMIT_SECONDS,
+)
+def activate_model(version: str) -> None:
+    settings = current_app.config["SETTINGS"]
+    artifacts.activate(settings.models_dir, version, signing_key=settings.model_signing_key)

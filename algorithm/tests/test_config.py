@@ -17,6 +17,24 @@ def test_defaults_match_the_compose_stack():
     assert settings.text_max_length == 100_000
     assert settings.predict_batch_max == 1000
     assert settings.log_level == "INFO"
+    assert settings.ml_service_token == "dev-ml-service-token"
+    assert settings.ml_database_user == settings.ml_database_password == "textclf_ml"
+    assert settings.model_signing_key == "dev-model-signing-key"
+    assert (settings.train_lease_seconds, settings.train_max_attempts) == (60, 2)
+    assert settings.activate_timeout_seconds == 10.0
+    assert settings.log_format == "json"
+    assert settings.sentry_dsn == ""
+    assert (settings.sentry_environment, settings.sentry_release) == ("development", "textclf@dev")
+    assert settings.sentry_traces_sample_rate == 0.0
+    assert settings.prometheus_multiproc_dir == Path("/tmp/prometheus")
+    assert settings.worker_metrics_port == 9808
+    assert settings.model_max_age_seconds == 604800
+    assert settings.predict_p99_threshold_seconds == 0.25
+
+
+def test_the_release_names_the_image_tag():
+    assert Settings.from_env({"IMAGE_TAG": "1.4.2"}).sentry_release == "textclf@1.4.2"
+    assert Settings.from_env({"SENTRY_RELEASE": "x@y", "IMAGE_TAG": "1"}).sentry_release == "x@y"
 
 
 def test_environment_overrides_defaults():
@@ -49,6 +67,12 @@ def test_blank_values_keep_the_default():
         ("CLASSIFIER", "naive_bayes", "CLASSIFIER must be one of linear_svc, svc"),
         ("LOG_LEVEL", "LOUD", "LOG_LEVEL must be one of"),
         ("BROKER_CONNECT_TIMEOUT", "0", "BROKER_CONNECT_TIMEOUT must be positive"),
+        ("LOG_FORMAT", "xml", "LOG_FORMAT must be one of json, console"),
+        ("SENTRY_TRACES_SAMPLE_RATE", "2", "SENTRY_TRACES_SAMPLE_RATE must be between 0 and 1"),
+        ("WORKER_METRICS_PORT", "70000", "WORKER_METRICS_PORT must be a port number"),
+        ("TRAIN_LEASE_SECONDS", "1", "TRAIN_LEASE_SECONDS must be at least 3"),
+        ("TRAIN_MAX_ATTEMPTS", "0", "TRAIN_MAX_ATTEMPTS at least 1"),
+        ("ACTIVATE_TIMEOUT_SECONDS", "0", "ACTIVATE_TIMEOUT_SECONDS must be positive"),
     ],
 )
 def test_invalid_values_fail_fast_naming_the_variable(name, value, message):
@@ -60,3 +84,34 @@ def test_settings_are_immutable():
     settings = Settings()
     with pytest.raises(AttributeError):
         settings.classifier = "svc"
+
+
+def test_secrets_can_come_from_files(tmp_path):
+    token_file = tmp_path / "token"
+    token_file.write_text("from-a-file\n")
+    settings = Settings.from_env(
+        {"ML_SERVICE_TOKEN": "from-env", "ML_SERVICE_TOKEN_FILE": str(token_file)}
+    )
+    assert settings.ml_service_token == "from-a-file"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"), [(None, "cannot be read"), ("\n", "names an empty file")]
+)
+def test_an_unusable_secret_file_fails_fast(tmp_path, content, message):
+    secret = tmp_path / "secret"
+    if content is not None:
+        secret.write_text(content)
+    with pytest.raises(ConfigError, match=f"ML_DATABASE_PASSWORD_FILE {message}"):
+        Settings.from_env({"ML_DATABASE_PASSWORD_FILE": str(secret)})
+
+
+def test_secrets_stay_out_of_the_repr():
+    settings = Settings(
+        database_url="postgres://u:db-secret@h/d",
+        ml_service_token="token-secret",
+        ml_database_password="role-secret",
+        model_signing_key="key-secret",
+        sentry_dsn="http://dsn-secret@sentry/1",
+    )
+    assert "secret" not in repr(settings)

@@ -1,33 +1,31 @@
 import os
-import threading
 import time
+from dataclasses import replace
 
-import pytest
-from werkzeug.serving import make_server
-
-from mlservice import healthcheck
-
-
-@pytest.fixture
-def live_api(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
+from mlservice import create_app, healthcheck
+from tests.helpers import serve
 
 
-def test_api_check_passes_against_a_live_api(live_api):
-    assert healthcheck.check_api(f"{live_api}/health") is None
+def test_api_check_passes_against_a_ready_api(app):
+    with serve(app) as base_url:
+        assert healthcheck.check_api(f"{base_url}/health/ready") is None
+        assert healthcheck.check_api(f"{base_url}/health/live") is None
+
+
+def test_api_check_fails_when_the_api_is_not_ready(settings):
+    unready = create_app(replace(settings, celery_broker_url="redis://127.0.0.1:1/0"))
+    with serve(unready) as base_url:
+        assert "503" in healthcheck.check_api(f"{base_url}/health/ready")
+        assert healthcheck.check_api(f"{base_url}/health/live") is None
 
 
 def test_api_check_fails_when_nothing_listens():
     assert "127.0.0.1:1" in healthcheck.check_api("http://127.0.0.1:1/health", timeout=1)
 
 
-def test_api_check_fails_on_an_error_status(live_api):
-    assert healthcheck.check_api(f"{live_api}/no-such-page") is not None
+def test_api_check_fails_on_an_error_status(app):
+    with serve(app) as base_url:
+        assert healthcheck.check_api(f"{base_url}/no-such-page") is not None
 
 
 def test_worker_check_passes_with_a_fresh_heartbeat(tmp_path):

@@ -2,28 +2,24 @@ import json
 import threading
 
 import numpy as np
+import pytest
 
 from mlservice import artifacts
 from mlservice.model_store import ModelStore
+from tests.helpers import TEST_SIGNING_KEY, publish_trained
 
 
-def _publish(models_dir, trained_model, *, job_id="job"):
-    return artifacts.publish(
-        models_dir,
-        model=trained_model.classifier,
-        vectorizer=trained_model.vectorizer,
-        metadata={"job_id": job_id, "labels": trained_model.labels},
-        keep=5,
-    )
+def _store(models_dir) -> ModelStore:
+    return ModelStore(models_dir, signing_key=TEST_SIGNING_KEY)
 
 
 def test_no_model_yet(models_dir):
-    assert ModelStore(models_dir).current() is None
+    assert _store(models_dir).current() is None
 
 
 def test_the_current_model_is_loaded_once_and_kept_in_memory(models_dir, trained_model):
-    version = _publish(models_dir, trained_model)
-    store = ModelStore(models_dir)
+    version = publish_trained(models_dir, trained_model)
+    store = _store(models_dir)
     first = store.current()
     assert first.version == version
     assert first.predictor.labels == trained_model.labels
@@ -31,43 +27,84 @@ def test_the_current_model_is_loaded_once_and_kept_in_memory(models_dir, trained
 
 
 def test_a_new_version_is_picked_up_without_a_restart(models_dir, trained_model):
-    _publish(models_dir, trained_model, job_id="first")
-    store = ModelStore(models_dir)
+    publish_trained(models_dir, trained_model, job_id="first")
+    store = _store(models_dir)
     assert store.current().metadata["job_id"] == "first"
-    newer = _publish(models_dir, trained_model, job_id="second")
+    newer = publish_trained(models_dir, trained_model, job_id="second")
     reloaded = store.current()
     assert reloaded.version == newer
     assert reloaded.metadata["job_id"] == "second"
 
 
 def test_predictions_come_from_the_loaded_model(models_dir, trained_model):
-    _publish(models_dir, trained_model)
-    proba = ModelStore(models_dir).current().predictor.predict_proba(["a python library"])
+    publish_trained(models_dir, trained_model)
+    proba = _store(models_dir).current().predictor.predict_proba(["a python library"])
     assert proba.shape == (1, len(trained_model.labels))
     np.testing.assert_allclose(proba.sum(), 1.0)
 
 
-def test_a_broken_new_version_keeps_the_previous_model_serving(models_dir, trained_model):
-    good = _publish(models_dir, trained_model)
-    store = ModelStore(models_dir)
-    assert store.current().version == good
-    broken = _publish(models_dir, trained_model)
-    metadata_file = models_dir / "versions" / broken / "metadata.json"
-    metadata = json.loads(metadata_file.read_text())
-    metadata["sha256"]["model.pickle"] = "0" * 64
-    metadata_file.write_text(json.dumps(metadata))
-    assert store.current().version == good
-    assert store.current().version == good  # rejected once, not re-read per request
+def _tamper_metadata(models_dir, version):
+    path = models_dir / "versions" / version / "metadata.json"
+    metadata = json.loads(path.read_text())
+    metadata["metrics"]["accuracy"] = 0.999
+    path.write_text(json.dumps(metadata))
 
 
-def test_a_broken_first_version_means_no_model(models_dir, trained_model):
-    version = _publish(models_dir, trained_model)
-    (models_dir / "versions" / version / "vectorizer.pickle").write_bytes(b"garbage")
-    assert ModelStore(models_dir).current() is None
+def _tamper_pickle(models_dir, version):
+    (models_dir / "versions" / version / "model.pickle").write_bytes(b"evil pickle")
+
+
+def _unsign(models_dir, version):
+    path = models_dir / "versions" / version / "metadata.json"
+    metadata = json.loads(path.read_text())
+    del metadata["signature"]
+    path.write_text(json.dumps(metadata))
+
+
+@pytest.mark.parametrize(
+    ("tamper", "reason"),
+    [
+        (_tamper_pickle, "sha256"),
+        (_tamper_metadata, "signature is invalid"),
+        (_unsign, "not signed"),
+    ],
+    ids=["pickle", "metadata", "unsigned"],
+)
+def test_a_refused_new_version_keeps_the_previous_model_serving(
+    models_dir, trained_model, tamper, reason
+):
+    good = publish_trained(models_dir, trained_model)
+    store = _store(models_dir)
+    assert store.current().version == good
+    bad = publish_trained(models_dir, trained_model)
+    tamper(models_dir, bad)
+    assert store.current().version == good
+    assert store.current().version == good  # refused once, not re-read per request
+    assert bad in store.error()
+    assert reason in store.error()
+    assert store.current().predictor.predict_proba(["still serving"]).shape[0] == 1
+
+
+def test_the_error_clears_once_current_moves_to_a_good_version(models_dir, trained_model):
+    store = _store(models_dir)
+    bad = publish_trained(models_dir, trained_model)
+    _unsign(models_dir, bad)
+    assert store.current() is None
+    assert "not signed" in store.error()
+    good = publish_trained(models_dir, trained_model)
+    assert store.current().version == good
+    assert store.error() is None
+
+
+def test_a_model_signed_with_another_key_is_not_served(models_dir, trained_model):
+    publish_trained(models_dir, trained_model)
+    store = ModelStore(models_dir, signing_key="a different key")
+    assert store.current() is None
+    assert "signature is invalid" in store.error()
 
 
 def test_concurrent_requests_load_a_new_version_once(models_dir, trained_model, monkeypatch):
-    _publish(models_dir, trained_model)
+    publish_trained(models_dir, trained_model)
     loads = []
     real_load = artifacts.load
 
@@ -76,7 +113,7 @@ def test_concurrent_requests_load_a_new_version_once(models_dir, trained_model, 
         return real_load(*args, **kwargs)
 
     monkeypatch.setattr(artifacts, "load", counting_load)
-    store = ModelStore(models_dir)
+    store = _store(models_dir)
     versions = []
     threads = [
         threading.Thread(target=lambda: versions.append(store.current().version)) for _ in range(8)

@@ -7,14 +7,14 @@ its traceback and reaches the InternalServerError (500) handler here: a JSON bod
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import psycopg
+import structlog
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 
 _HTTP_DETAILS = {
     400: "The request is malformed.",
@@ -59,5 +59,5 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(psycopg.OperationalError)
     def handle_database_unavailable(error: psycopg.OperationalError):
-        log.error("Database unavailable: %s", error)
+        log.error("Database unavailable", error=str(error))
         return error_response(503, "The database is unavailable; try again shortly.")

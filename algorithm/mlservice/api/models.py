@@ -1,10 +1,20 @@
-from flask import Blueprint, current_app
+from __future__ import annotations
 
-from mlservice import artifacts
+import time
+
+from flask import Blueprint, current_app
+from kombu.exceptions import OperationalError as BrokerOperationalError
+
+from mlservice import artifacts, tasks
+from mlservice.api.errors import ApiError
+from mlservice.api.instrumentation import current_request_id
+from mlservice.api.validation import json_object
 
 bp = Blueprint("models", __name__)
 
 _LISTED_FIELDS = ("version", "created_at", "n_samples", "labels", "metrics", "parameters")
+# How often the activation request looks whether the worker has switched `current`.
+_ACTIVATE_POLL_SECONDS = 0.05
 
 
 @bp.get("/models")
@@ -20,3 +30,42 @@ def list_models():
         for metadata in artifacts.list_versions(models_dir)
     ]
     return {"current": current, "results": results}
+
+
+@bp.post("/models/<version>/activate")
+def activate_model(version: str):
+    """Make a kept version current again (switch back). The models volume is read-only here, so
+    the worker switches `current` (task on the `control` queue); this waits until it has, and
+    every API worker process serves the version from its next request on."""
+    json_object(allowed=set(), allow_empty_body=True)  # no body, or {}
+    settings = current_app.config["SETTINGS"]
+    try:
+        artifacts.verify(settings.models_dir, version, signing_key=settings.model_signing_key)
+    except artifacts.VersionVanished:
+        raise ApiError(404, "Model version not found.") from None
+    except artifacts.ArtifactError as exc:
+        raise ApiError(409, f"Model version {version} cannot be activated: {exc}") from None
+    if artifacts.current_version(settings.models_dir) == version:
+        return {"current": version}
+
+    timeout = settings.activate_timeout_seconds
+    try:
+        # Expires with the wait: a worker that gets it later discards it, so a 503 here means
+        # the switch did not happen (barring a worker that takes it in the last instant).
+        tasks.activate_model.apply_async(
+            args=[version], headers={"request_id": current_request_id()}, expires=timeout
+        )
+    except (BrokerOperationalError, OSError):
+        raise ApiError(
+            503, "The task queue is unavailable, so the model was not switched; retry shortly."
+        ) from None
+    deadline = time.monotonic() + timeout
+    while artifacts.current_version(settings.models_dir) != version:
+        if time.monotonic() >= deadline:
+            raise ApiError(
+                503,
+                f"No worker switched to model version {version} within {timeout:g} s; "
+                "the current model is unchanged. Check the worker and retry.",
+            )
+        time.sleep(_ACTIVATE_POLL_SECONDS)
+    return {"current": version}

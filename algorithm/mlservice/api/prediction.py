@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+import time
+from collections import Counter
 from typing import Any
 
 from flask import Blueprint, current_app
 
+from mlservice import metrics
 from mlservice.api.errors import ApiError
 from mlservice.api.validation import json_object, text_error
+from mlservice.ml.predictors import label_probabilities
 
 bp = Blueprint("prediction", __name__)
 
@@ -22,15 +26,15 @@ def predict():
     model = current_app.extensions["model_store"].current()
     if model is None:
         raise ApiError(409, NO_MODEL_DETAIL)
+    started = time.perf_counter()
     probabilities = model.predictor.predict_proba(texts)
-    labels = model.predictor.labels
-    predictions = [
-        {
-            "label": labels[int(row.argmax())],
-            "probabilities": {label: float(p) for label, p in zip(labels, row, strict=True)},
-        }
-        for row in probabilities
-    ]
+    metrics.PREDICT_DURATION.labels(kind="single" if single else "batch").observe(
+        time.perf_counter() - started
+    )
+    predictions = label_probabilities(model.predictor.labels, probabilities)
+    # One counter update per distinct label, not per text: a 1,000-text batch stays cheap.
+    for label, count in Counter(p["label"] for p in predictions).items():
+        metrics.PREDICTIONS.labels(label=label, model_version=model.version).inc(count)
     if single:
         return {**predictions[0], "model_version": model.version}
     return {"predictions": predictions, "model_version": model.version}

@@ -3,10 +3,11 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from flask import Blueprint, request
+from flask import Blueprint, current_app, request
 
 from mlservice import jobs, tasks, training
 from mlservice.api.errors import ApiError
+from mlservice.api.instrumentation import current_request_id
 from mlservice.api.validation import json_object
 from mlservice.db import get_db
 
@@ -19,7 +20,9 @@ LIST_LIMIT_MAX = 100
 def submit_training():
     json_object(allowed=set(), allow_empty_body=True)  # no body, or {}
     try:
-        job = training.queue_training(get_db(), enqueue=tasks.train_model.delay)
+        job = training.queue_training(
+            get_db(), current_app.config["SETTINGS"], enqueue=_enqueue_training
+        )
     except jobs.ActiveJobExists as exc:
         raise ApiError(
             409, "A training job is already queued or running.", job_id=str(exc.job_id)
@@ -35,7 +38,10 @@ def submit_training():
 def list_jobs():
     """Newest first; ?limit= from 1 (default and cap: 100)."""
     limit = _limit_param()
-    return {"results": [job_json(job) for job in jobs.list_recent(get_db(), limit=limit)]}
+    conn = get_db()
+    # Readers see no job stuck 'running' whose worker is gone.
+    training.fail_stale_jobs(conn, current_app.config["SETTINGS"])
+    return {"results": [job_json(job) for job in jobs.list_recent(conn, limit=limit)]}
 
 
 @bp.get("/train/<job_id>")
@@ -44,10 +50,17 @@ def get_job(job_id: str):
         parsed = uuid.UUID(job_id)
     except ValueError:
         raise ApiError(404, "Training job not found.") from None
-    job = jobs.get(get_db(), parsed)
+    conn = get_db()
+    training.fail_stale_jobs(conn, current_app.config["SETTINGS"])
+    job = jobs.get(conn, parsed)
     if job is None:
         raise ApiError(404, "Training job not found.")
     return job_json(job)
+
+
+def _enqueue_training(job_id: str) -> None:
+    # The request id travels in the message headers; the worker binds it to its log lines.
+    tasks.train_model.apply_async(args=[job_id], headers={"request_id": current_request_id()})
 
 
 def job_json(job: jobs.Job) -> dict:
@@ -61,6 +74,8 @@ def job_json(job: jobs.Job) -> dict:
         "created_at": iso_utc(job.created_at),
         "started_at": iso_utc(job.started_at),
         "finished_at": iso_utc(job.finished_at),
+        "attempts": job.attempts,
+        "stats": job.stats,
     }
 
 

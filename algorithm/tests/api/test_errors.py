@@ -1,5 +1,7 @@
 import pytest
 
+from tests.helpers import authenticated
+
 
 @pytest.mark.parametrize("path", ["/", "/nope", "/train/x/y", "/static/app.js"])
 def test_unknown_routes_are_json_404(client, path):
@@ -25,7 +27,7 @@ def test_an_oversized_body_is_a_json_413(settings):
 
     from mlservice import create_app
 
-    client = create_app(replace(settings, max_request_bytes=1000)).test_client()
+    client = authenticated(create_app(replace(settings, max_request_bytes=1000)).test_client())
     response = client.post("/predict", json={"text": "x" * 2000})
     assert response.status_code == 413
     assert response.get_json() == {"detail": "Request body is too large."}
@@ -40,6 +42,6 @@ def test_an_unexpected_error_is_a_json_500_without_internals(settings):
         raise RuntimeError("secret internals")
 
     app.add_url_rule("/explode", view_func=explode)
-    response = app.test_client().get("/explode")
+    response = authenticated(app.test_client()).get("/explode")
     assert response.status_code == 500
     assert response.get_json() == {"detail": "Internal server error."}

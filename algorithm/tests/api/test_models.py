@@ -1,21 +1,15 @@
-from mlservice import artifacts
+import json
+from dataclasses import replace
+
+import pytest
+import redis
+
+from mlservice import artifacts, create_app
+from tests.helpers import authenticated, publish_trained
 
 
 def _publish(models_dir, trained_model, job_id):
-    return artifacts.publish(
-        models_dir,
-        model=trained_model.classifier,
-        vectorizer=trained_model.vectorizer,
-        metadata={
-            "job_id": job_id,
-            "n_samples": trained_model.n_samples,
-            "labels": trained_model.labels,
-            "excluded_labels": trained_model.excluded_labels,
-            "metrics": trained_model.metrics,
-            "parameters": trained_model.parameters,
-        },
-        keep=5,
-    )
+    return publish_trained(models_dir, trained_model, job_id=job_id)
 
 
 def test_no_models_yet(client):
@@ -38,3 +32,68 @@ def test_models_lists_versions_newest_first_and_flags_current(client, models_dir
     assert latest["parameters"]["classifier"] == "linear_svc"
     assert latest["excluded_labels"] == trained_model.excluded_labels
     assert latest["created_at"].endswith("Z")
+
+
+# --- POST /models/<version>/activate (the worker side is tested in test_worker.py) ----------
+
+
+def test_activating_the_current_version_needs_no_worker(client, models_dir, trained_model):
+    version = _publish(models_dir, trained_model, "a")
+    response = client.post(f"/models/{version}/activate")
+    assert response.status_code == 200
+    assert response.get_json() == {"current": version}
+
+
+@pytest.mark.parametrize("version", ["20200101T000000.000000Z-abcdef", "not-a-version", "current"])
+def test_activating_an_unknown_version_is_404(client, models_dir, trained_model, version):
+    _publish(models_dir, trained_model, "a")
+    response = client.post(f"/models/{version}/activate")
+    assert response.status_code == 404
+    assert response.get_json() == {"detail": "Model version not found."}
+
+
+def test_a_tampered_version_cannot_be_activated(client, models_dir, trained_model):
+    older = _publish(models_dir, trained_model, "a")
+    newer = _publish(models_dir, trained_model, "b")
+    (models_dir / "versions" / older / "vectorizer.pickle").write_bytes(b"evil")
+    response = client.post(f"/models/{older}/activate")
+    assert response.status_code == 409
+    assert "sha256" in response.get_json()["detail"]
+    assert client.get("/models").get_json()["current"] == newer
+
+
+def test_activation_is_a_503_when_no_worker_switches_in_time(
+    settings, conn, models_dir, trained_model
+):
+    older = _publish(models_dir, trained_model, "a")
+    newer = _publish(models_dir, trained_model, "b")
+    app = create_app(replace(settings, activate_timeout_seconds=0.3))
+    app.extensions["celery"].control.purge()
+    response = authenticated(app.test_client()).post(
+        f"/models/{older}/activate", headers={"X-Request-ID": "rid-activate"}
+    )
+    assert response.status_code == 503
+    assert "the current model is unchanged" in response.get_json()["detail"]
+    assert artifacts.current_version(models_dir) == newer
+    # The request went to the control queue, with the request id, and expires with the wait.
+    (raw,) = redis.Redis.from_url(settings.celery_broker_url).lrange("control", 0, -1)
+    headers = json.loads(raw)["headers"]
+    assert headers["task"] == "mlservice.activate_model"
+    assert headers["request_id"] == "rid-activate"
+    assert headers["expires"]
+    app.extensions["celery"].control.purge()
+
+
+def test_activation_is_a_503_without_the_broker(settings, conn, models_dir, trained_model):
+    older = _publish(models_dir, trained_model, "a")
+    _publish(models_dir, trained_model, "b")
+    app = create_app(replace(settings, celery_broker_url="redis://127.0.0.1:1/0"))
+    response = authenticated(app.test_client()).post(f"/models/{older}/activate")
+    assert response.status_code == 503
+    assert "not switched" in response.get_json()["detail"]
+
+
+def test_activate_takes_no_body(client, models_dir, trained_model):
+    version = _publish(models_dir, trained_model, "a")
+    response = client.post(f"/models/{version}/activate", json={"force": True})
+    assert response.status_code == 400

@@ -1,18 +1,9 @@
+import json
+
 import pytest
 
-from mlservice import artifacts
 from mlservice.api.prediction import NO_MODEL_DETAIL
-
-
-@pytest.fixture
-def model_version(models_dir, trained_model):
-    return artifacts.publish(
-        models_dir,
-        model=trained_model.classifier,
-        vectorizer=trained_model.vectorizer,
-        metadata={"labels": trained_model.labels},
-        keep=5,
-    )
+from tests.helpers import authenticated, publish_trained
 
 
 def test_no_model_yet_is_a_conflict(client):
@@ -92,7 +83,7 @@ def test_bad_input_is_a_400_with_field_errors(settings, body, field, model_versi
     from mlservice import create_app
 
     strict = replace(settings, text_max_length=100, predict_batch_max=5)
-    response = create_app(strict).test_client().post("/predict", json=body)
+    response = authenticated(create_app(strict).test_client()).post("/predict", json=body)
     assert response.status_code == 400
     payload = response.get_json()
     assert payload["detail"]
@@ -122,3 +113,30 @@ def test_a_missing_body_is_a_400(client):
     response = client.post("/predict")
     assert response.status_code == 400
     assert response.get_json()["detail"]
+
+
+@pytest.mark.parametrize("part", ["model.pickle", "metadata.json"])
+def test_a_tampered_new_version_is_refused_and_the_previous_model_keeps_serving(
+    client, model_version, models_dir, trained_model, part
+):
+    assert client.post("/predict", json={"text": "warm up"}).get_json()["model_version"] == (
+        model_version
+    )
+    tampered = publish_trained(models_dir, trained_model)
+    path = models_dir / "versions" / tampered / part
+    path.write_bytes(path.read_bytes().replace(b"linear_svc", b"evil_model") + b" ")
+    response = client.post("/predict", json={"text": "a python library"})
+    assert response.status_code == 200
+    assert response.get_json()["model_version"] == model_version
+    assert tampered in client.get("/health/ready").get_json()["model_error"]
+
+
+def test_an_unsigned_first_model_is_never_served(client, models_dir, trained_model):
+    version = publish_trained(models_dir, trained_model)
+    metadata_file = models_dir / "versions" / version / "metadata.json"
+    metadata = json.loads(metadata_file.read_text())
+    del metadata["signature"]
+    metadata_file.write_text(json.dumps(metadata))
+    response = client.post("/predict", json={"text": "a python library"})
+    assert response.status_code == 409
+    assert "not signed" in client.get("/health/ready").get_json()["model_error"]

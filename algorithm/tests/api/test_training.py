@@ -1,9 +1,15 @@
+import json
+import threading
+import urllib.error
+import urllib.request
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 import pytest
 
 from mlservice import create_app, jobs
+from tests.helpers import TEST_SERVICE_TOKEN, authenticated, serve
 
 JOB_FIELDS = {
     "job_id",
@@ -15,6 +21,8 @@ JOB_FIELDS = {
     "created_at",
     "started_at",
     "finished_at",
+    "attempts",
+    "stats",
 }
 
 
@@ -61,7 +69,7 @@ def test_post_train_rejects_any_body_but_an_empty_object(client, conn, kwargs, s
 
 def test_an_unreachable_broker_is_a_quick_503_and_frees_the_slot(settings, conn):
     dead_broker = replace(settings, celery_broker_url="redis://127.0.0.1:1/15")
-    response = create_app(dead_broker).test_client().post("/train")
+    response = authenticated(create_app(dead_broker).test_client()).post("/train")
     assert response.status_code == 503
     assert "not queued" in response.get_json()["detail"]
 
@@ -69,12 +77,12 @@ def test_an_unreachable_broker_is_a_quick_503_and_frees_the_slot(settings, conn)
     assert job.status == "failed"
     assert "broker is unreachable" in job.error
     # No stuck 'queued' row: once the broker is back, training can be requested again.
-    assert create_app(settings).test_client().post("/train").status_code == 202
+    assert authenticated(create_app(settings).test_client()).post("/train").status_code == 202
 
 
 def test_an_unreachable_database_is_a_503(settings):
     dead_db = replace(settings, database_url="postgresql://postgres@127.0.0.1:1/none")
-    client = create_app(dead_db).test_client()
+    client = authenticated(create_app(dead_db).test_client())
     for response in (client.post("/train"), client.get("/train")):
         assert response.status_code == 503
         assert "database is unavailable" in response.get_json()["detail"]
@@ -126,3 +134,68 @@ def test_list_jobs_rejects_a_bad_limit(client, limit):
     response = client.get(f"/train?limit={limit}")
     assert response.status_code == 400
     assert response.get_json()["errors"] == {"limit": ["Must be a positive integer."]}
+
+
+def test_ten_concurrent_submissions_queue_exactly_one_job(app, conn):
+    """Ten clients POST /train at the same moment, over real HTTP to a threaded server."""
+    with serve(app) as base_url:
+        start = threading.Barrier(10)
+
+        def submit(_):
+            request = urllib.request.Request(
+                f"{base_url}/train",
+                method="POST",
+                headers={"X-Service-Token": TEST_SERVICE_TOKEN},
+            )
+            start.wait()
+            try:
+                with urllib.request.urlopen(request, timeout=30) as response:
+                    return response.status, json.loads(response.read())
+            except urllib.error.HTTPError as error:
+                return error.code, json.loads(error.read())
+
+        with ThreadPoolExecutor(max_workers=10) as pool:
+            results = list(pool.map(submit, range(10)))
+
+    statuses = sorted(status for status, _ in results)
+    assert statuses == [202] + [409] * 9
+    (accepted,) = [body for status, body in results if status == 202]
+    assert {body["job_id"] for status, body in results if status == 409} == {accepted["job_id"]}
+    assert [job.job_id for job in jobs.list_recent(conn, limit=20)] == [
+        uuid.UUID(accepted["job_id"])
+    ]
+
+
+def _stale_running_job(conn, *, seconds_since_heartbeat: int):
+    job = jobs.create(conn)
+    conn.execute(
+        "UPDATE training_job SET status = 'running', started_at = now(), attempts = 1,"
+        " fence = nextval('training_job_fence_seq'), worker = 'gone:1',"
+        " heartbeat_at = now() - make_interval(secs => %s) WHERE id = %s",
+        [seconds_since_heartbeat, job.job_id],
+    )
+    return job
+
+
+@pytest.mark.parametrize("read", ["list", "detail"])
+def test_readers_never_see_a_job_whose_worker_is_gone(client, conn, read):
+    job = _stale_running_job(conn, seconds_since_heartbeat=75)
+    if read == "list":
+        (body,) = client.get("/train").get_json()["results"]
+    else:
+        body = client.get(f"/train/{job.job_id}").get_json()
+    assert body["status"] == "failed"
+    assert body["error"] == "worker lost (no heartbeat for 75 s)"
+    assert body["attempts"] == 1
+
+
+def test_a_job_with_a_fresh_heartbeat_stays_running(client, conn):
+    job = _stale_running_job(conn, seconds_since_heartbeat=5)
+    assert client.get(f"/train/{job.job_id}").get_json()["status"] == "running"
+    assert client.post("/train").status_code == 409
+
+
+def test_a_new_submission_replaces_a_job_whose_worker_is_gone(client, conn):
+    lost = _stale_running_job(conn, seconds_since_heartbeat=61)
+    assert client.post("/train").status_code == 202
+    assert jobs.get(conn, lost.job_id).status == "failed"

@@ -1,0 +1,106 @@
+"""GET /metrics: the API's families, multiprocess-merged (the suite runs in multiprocess mode)."""
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.helpers import publish
+
+
+def scrape(client) -> dict[tuple[str, tuple], float]:
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response.content_type.startswith("text/plain; version=0.0.4")
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(response.get_data(as_text=True))
+        for sample in family.samples
+    }
+
+
+def value(samples, name, **labels) -> float:
+    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+def test_metrics_need_no_token(app):
+    assert app.test_client().get("/metrics").status_code == 200
+
+
+def test_requests_are_counted_by_route_template_never_by_raw_path(client):
+    before = scrape(client)
+    for job_id in ("11111111-1111-4111-8111-111111111111", "not-a-uuid"):
+        client.get(f"/train/{job_id}")
+    client.get("/no/such/path")
+    client.get("/train", headers={"X-Service-Token": "wrong"})
+    after = scrape(client)
+
+    route = {"service": "algorithm", "method": "GET", "route": "/train/<job_id>", "status": "404"}
+    assert (
+        value(after, "http_requests_total", **route) - value(before, "http_requests_total", **route)
+        == 2
+    )
+    unmatched = {"service": "algorithm", "method": "GET", "route": "unmatched", "status": "404"}
+    assert value(after, "http_requests_total", **unmatched) > value(
+        before, "http_requests_total", **unmatched
+    )
+    unauthorized = {"service": "algorithm", "method": "GET", "route": "/train", "status": "401"}
+    assert value(after, "http_requests_total", **unauthorized) >= 1
+    duration = {"service": "algorithm", "method": "GET", "route": "/train/<job_id>"}
+    assert value(after, "http_request_duration_seconds_count", **duration) >= 2
+    assert not any("not-a-uuid" in str(labels) for _, labels in after)
+
+
+def test_predictions_are_counted_by_label_and_model_version(client, model_version):
+    before = scrape(client)
+    single = client.post("/predict", json={"text": "a python library"}).get_json()
+    batch = client.post("/predict", json={"texts": ["a python library"] * 3}).get_json()
+    after = scrape(client)
+
+    labels = {"label": single["label"], "model_version": model_version}
+    assert (
+        value(after, "ml_predictions_total", **labels)
+        - value(before, "ml_predictions_total", **labels)
+        == 4
+    )
+    assert {p["label"] for p in batch["predictions"]} == {single["label"]}
+    for kind in ("single", "batch"):
+        assert (
+            value(after, "ml_predict_duration_seconds_count", kind=kind)
+            - value(before, "ml_predict_duration_seconds_count", kind=kind)
+            == 1
+        )
+
+
+def test_the_served_model_is_described(client, model_version, trained_model):
+    client.post("/predict", json={"text": "load it"})
+    samples = scrape(client)
+    assert value(samples, "ml_model_info", version=model_version) == 1
+    assert value(samples, "ml_model_accuracy") == pytest.approx(trained_model.metrics["accuracy"])
+    assert value(samples, "ml_model_f1_macro") == pytest.approx(trained_model.metrics["f1_macro"])
+    assert value(samples, "ml_model_created_timestamp_seconds") > 0
+    assert value(samples, "ml_model_load_duration_seconds_count") >= 1
+
+
+def test_a_refused_model_is_counted_by_reason(client, model_version, models_dir):
+    client.post("/predict", json={"text": "load the good one"})
+    broken = publish(models_dir, model={"x": 1}, vectorizer={"y": 2})
+    (models_dir / "versions" / broken / "model.pickle").write_bytes(b"tampered")
+    before = scrape(client)
+    assert client.post("/predict", json={"text": "still served"}).status_code == 200
+    after = scrape(client)
+    reason = {"reason": "checksum_mismatch"}
+    assert (
+        value(after, "ml_model_load_failures_total", **reason)
+        - value(before, "ml_model_load_failures_total", **reason)
+        == 1
+    )
+
+
+def test_settings_are_exported_for_the_alert_rules(client, settings):
+    samples = scrape(client)
+    assert value(samples, "ml_model_max_age_seconds") == settings.model_max_age_seconds
+    assert value(samples, "ml_predict_p99_threshold_seconds") == 0.25
+
+
+def test_worker_families_are_left_to_the_worker(client):
+    names = {name for name, _ in scrape(client)}
+    assert not any(name.startswith(("ml_training_", "celery_")) for name in names)

@@ -1,0 +1,68 @@
+"""An exception in a route reaches Sentry (a local stand-in), without secrets or personal data."""
+
+import json
+from dataclasses import replace
+
+import pytest
+import sentry_sdk
+
+from mlservice import create_app
+from tests.helpers import TEST_SERVICE_TOKEN
+from tests.support.sentry_stub import SentryStub
+
+
+def explode():
+    raise RuntimeError("route failed")
+
+
+# Kept away from explode(): Sentry sends source lines around the raise, and these must not be
+# found there by accident.
+USER_TOKEN = "user-secret-" + "token"
+USER_COOKIE = "user-session-" + "cookie"
+USER_TEXT = "a text a user wants " + "classified"
+
+
+@pytest.fixture
+def sentry_stub():
+    with SentryStub() as stub:
+        yield stub
+    sentry_sdk.init()  # no DSN: stop reporting for the rest of the suite
+
+
+def test_a_route_exception_is_reported(settings, sentry_stub):
+    app = create_app(
+        replace(
+            settings,
+            sentry_dsn=sentry_stub.dsn,
+            sentry_environment="api-tests",
+            sentry_release="textclf@1.2.3",
+        )
+    )  # not TESTING: errors are handled as in production
+    app.add_url_rule("/explode", view_func=explode, methods=["POST"])
+    response = app.test_client().post(
+        "/explode",
+        json={"text": USER_TEXT},
+        headers={
+            "X-Service-Token": TEST_SERVICE_TOKEN,
+            "Authorization": f"Token {USER_TOKEN}",
+            "Cookie": f"sessionid={USER_COOKIE}",
+            "X-Request-ID": "rid-sentry",
+        },
+    )
+    assert response.status_code == 500
+    assert response.get_json() == {"detail": "Internal server error."}
+    sentry_sdk.flush(timeout=5)
+
+    event = sentry_stub.wait_for_event(
+        lambda e: e["exception"]["values"][-1]["value"] == "route failed", timeout=10
+    )
+    assert event["exception"]["values"][-1]["type"] == "RuntimeError"
+    assert event["environment"] == "api-tests"
+    assert event["release"] == "textclf@1.2.3"
+    assert event["tags"]["service"] == "algorithm"
+    assert event["request"]["url"].endswith("/explode")
+    assert not event["request"].get("data")  # request bodies are user texts: never sent
+    assert "Cookie" not in event["request"]["headers"]
+    sent = json.dumps(event)
+    for secret in (TEST_SERVICE_TOKEN, USER_TOKEN, USER_COOKIE, USER_TEXT):
+        assert secret not in sent

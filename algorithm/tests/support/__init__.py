@@ -1,0 +1,1 @@
+"""Test doubles and process helpers shared by several test modules."""
