@@ -137,7 +137,8 @@ class ModelActivateApi(APIView):
     """Staff only: make a kept model version current again (no body).
 
     The ML service verifies the version and waits until its worker has switched `current`:
-    200 {"current": version}, 404 for an unknown version, 503 if it did not happen in time.
+    200 {"current": version}, 404 for an unknown version, 409 for a version that fails its
+    checksum or signature, 503 if it did not happen in time.
     """
 
     permission_classes = [IsAuthenticated, IsAdminUser]
@@ -149,7 +150,7 @@ class ModelActivateApi(APIView):
         request=None,
         responses={
             200: ModelActivatedSerializer,
-            **error_responses(400, 403, 404, 413, 415, *_ERRORS),
+            **error_responses(400, 403, 404, 409, 413, 415, *_ERRORS),
         },
     )
     def post(self, request: Request, version: str) -> Response:

@@ -70,6 +70,10 @@ class TrainingJobSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     started_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)
+    attempts = serializers.IntegerField(help_text="Deliveries so far (a lost worker is retried).")
+    stats = serializers.DictField(
+        allow_null=True, help_text="Peak RSS and seconds spent reading, fitting and publishing."
+    )
 
 
 class TrainingJobListSerializer(serializers.Serializer):

@@ -42,6 +42,8 @@ JOB = {
     "created_at": "2026-11-27T01:02:03Z",
     "started_at": "2026-11-27T01:02:04Z",
     "finished_at": "2026-11-27T01:02:30Z",
+    "attempts": 1,
+    "stats": {"peak_rss_bytes": 166400000, "fit_seconds": 0.3},
 }
 MODEL = {
     "version": VERSION,
