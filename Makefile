@@ -15,10 +15,9 @@ VENV := .venv
 # Host-side test runs use the machine's Postgres and Redis.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
-E2E_PROJECT ?= textclf-e2e
-E2E_HTTP_PORT ?= 18080
 
-.PHONY: help up down logs ps test test-web test-algorithm test-e2e lint fmt clean
+.PHONY: help up down logs ps test test-web test-algorithm test-e2e test-prod lint fmt clean \
+	backup restore bench chaos
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -46,7 +45,7 @@ $(VENV)/e2e/.installed: tests/e2e/requirements.txt
 	$(VENV)/e2e/bin/pip install --quiet -r $<
 	touch $@
 
-test: lint test-web test-algorithm test-e2e ## everything: lint, unit/integration suites, end-to-end on the compose stack
+test: lint test-web test-algorithm test-e2e test-prod ## everything: lint, unit/integration suites, end-to-end (base and prod overlay)
 
 test-web: $(VENV)/web/.installed ## Django tests against the host's Postgres
 	cd web && DATABASE_URL=$(TEST_DATABASE_URL) ../$(VENV)/web/bin/pytest -q
@@ -56,7 +55,10 @@ test-algorithm: $(VENV)/algorithm/.installed ## Flask/Celery/ML tests against th
 		../$(VENV)/algorithm/bin/pytest -q
 
 test-e2e: $(VENV)/e2e/.installed ## end-to-end through nginx on its own compose project (removed afterwards)
-	E2E_PROJECT=$(E2E_PROJECT) E2E_HTTP_PORT=$(E2E_HTTP_PORT) $(VENV)/e2e/bin/pytest -q tests/e2e
+	E2E_PROFILE=dev E2E_HTTP_PORT=18080 $(VENV)/e2e/bin/pytest -q tests/e2e
+
+test-prod: $(VENV)/e2e/.installed ## the same suite against the production overlay, plus its hardening checks
+	E2E_PROFILE=prod E2E_HTTP_PORT=18081 $(VENV)/e2e/bin/pytest -q tests/e2e
 
 lint: $(VENV)/web/.installed ## ruff lint and format check on every Python service
 	$(VENV)/web/bin/ruff check web algorithm tests
@@ -65,6 +67,18 @@ lint: $(VENV)/web/.installed ## ruff lint and format check on every Python servi
 fmt: $(VENV)/web/.installed ## apply ruff formatting and safe fixes
 	$(VENV)/web/bin/ruff check --fix web algorithm tests
 	$(VENV)/web/bin/ruff format web algorithm tests
+
+backup: ## back up Postgres and the models volume into backups/<UTC timestamp>/
+	scripts/backup
+
+restore: ## restore a backup into the running stack: make restore BACKUP=backups/<timestamp>
+	scripts/restore $(BACKUP)
+
+chaos: ## fault injection and a load run against a stack of its own (minutes; see RELIABILITY.md)
+	tests/chaos/run
+
+bench: ## the benchmark suite on its own compose project; prints one table (see BENCHMARKS.md)
+	bench/run
 
 clean: ## remove the host-side virtualenvs
 	rm -rf $(VENV)
