@@ -6,6 +6,7 @@ import csv
 import gzip
 import os
 import random
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,8 @@ DATA_CSV = Path(
 )
 ADMIN_USERNAME = "e2e-admin"
 ADMIN_PASSWORD = "e2e-admin-password"
+OPS_USER = "e2e-ops"
+OPS_PASSWORD = "e2e-ops-password"
 TRAIN_ROWS = 3000
 HELD_OUT_ROWS = 300
 BULK_BATCH = 1000
@@ -30,19 +33,76 @@ class Corpus:
     held_out: list[dict]
 
 
+PROFILES = {
+    # `make up`: the base file.
+    "dev": {"compose_files": ("docker-compose.yml",), "env": {}},
+    # The production overlay over plain HTTP on loopback: real secrets are required, so set them.
+    # Grafana has no image on machines without a registry: every other service is started.
+    "prod": {
+        "compose_files": ("docker-compose.yml", "docker-compose.prod.yml"),
+        "env": {
+            "DJANGO_SECRET_KEY": "e2e-" + "s" * 60,
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "DJANGO_SECURE_SSL_REDIRECT": "false",
+            "DJANGO_SECURE_COOKIES": "false",
+            "POSTGRES_PASSWORD": "e2e-postgres-password",
+            "ML_DATABASE_PASSWORD": "e2e-ml-password",
+            "ML_SERVICE_TOKEN": "e2e-ml-service-token",
+            "MODEL_SIGNING_KEY": "e2e-model-signing-key",
+            "FLOWER_PASSWORD": OPS_PASSWORD,
+            "OPS_PASSWORD": OPS_PASSWORD,
+            "GRAFANA_ADMIN_PASSWORD": "e2e-grafana-password",
+            "EDGE_SUBNET": "172.31.251.0/24",
+        },
+        "services": (
+            "db",
+            "redis",
+            "web_migrate",
+            "web",
+            "algorithm_migrate",
+            "algorithm",
+            "algorithm_celery",
+            "flower",
+            "prometheus",
+            "nginx",
+        ),
+    },
+}
+
+
 @pytest.fixture(scope="session")
-def stack():
+def profile() -> str:
+    return os.environ.get("E2E_PROFILE", "dev")
+
+
+@pytest.fixture(scope="session")
+def stack(profile):
+    settings = PROFILES[profile]
     stack = Stack(
-        project=os.environ.get("E2E_PROJECT", "textclf-e2e"),
+        project=os.environ.get("E2E_PROJECT", f"textclf-e2e-{profile}"),
         http_port=int(os.environ.get("E2E_HTTP_PORT", "18080")),
-        compose_files=tuple(os.environ.get("E2E_COMPOSE_FILES", "docker-compose.yml").split(":")),
-        env={"ADMIN_USERNAME": ADMIN_USERNAME, "ADMIN_PASSWORD": ADMIN_PASSWORD},
+        compose_files=settings["compose_files"],
+        services=settings.get("services", ()),
+        env={
+            "ADMIN_USERNAME": ADMIN_USERNAME,
+            "ADMIN_PASSWORD": ADMIN_PASSWORD,
+            "OPS_USER": OPS_USER,
+            "FLOWER_USER": OPS_USER,
+            "FLOWER_PASSWORD": OPS_PASSWORD,
+            "OPS_PASSWORD": OPS_PASSWORD,
+            **settings["env"],
+        },
     )
     stack.down(volumes=True)  # a leftover from an interrupted run must not leak into this one
     stack.up()
     yield stack
     if os.environ.get("E2E_KEEP_STACK") != "1":
         stack.down(volumes=True)
+
+
+@pytest.fixture(scope="session")
+def ops_auth() -> tuple[str, str]:
+    return (OPS_USER, OPS_PASSWORD)
 
 
 @pytest.fixture(scope="session")
@@ -82,9 +142,14 @@ def loaded_corpus(stack, token, corpus) -> Corpus:
 
 
 @pytest.fixture(scope="session")
-def trained_job(stack, token, loaded_corpus) -> dict:
+def train_request_id() -> str:
+    return f"e2e-train-{uuid.uuid4().hex}"
+
+
+@pytest.fixture(scope="session")
+def trained_job(stack, token, loaded_corpus, train_request_id) -> dict:
     api = Api(stack.base_url, token)
-    response = api.post("/api/train/")
+    response = api.post("/api/train/", headers={"X-Request-ID": train_request_id})
     assert response.status_code == 202, response.text
     job = api.wait_for_job(response.json()["job_id"])
     assert job["status"] == "succeeded", job

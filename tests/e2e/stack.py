@@ -15,35 +15,54 @@ class Stack:
     project: str
     http_port: int
     compose_files: tuple[str, ...] = ("docker-compose.yml",)
+    # Empty: every service. Otherwise only these (and what they depend on) are started.
+    services: tuple[str, ...] = ()
     env: dict[str, str] = field(default_factory=dict)
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.http_port}"
 
-    def compose(self, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
-        command = ["docker", "compose", "-p", self.project]
-        for compose_file in self.compose_files:
-            command += ["-f", compose_file]
+    @property
+    def environ(self) -> dict[str, str]:
+        """What `docker compose` (and the project's scripts) need to address this stack."""
+        return {
+            **os.environ,
+            "COMPOSE_PROJECT_NAME": self.project,
+            "COMPOSE_FILE": ":".join(self.compose_files),
+            "HTTP_PORT": str(self.http_port),
+            **self.env,
+        }
+
+    def run(self, *command: str, check: bool = True, timeout: float = 900):
         return subprocess.run(
-            [*command, *args],
+            command,
             cwd=REPO_ROOT,
-            env={**os.environ, "HTTP_PORT": str(self.http_port), **self.env},
-            check=True,
+            env=self.environ,
+            check=check,
             timeout=timeout,
             capture_output=True,
             text=True,
         )
 
-    def up(self) -> None:
-        self.compose("up", "-d", "--build", "--wait", "--wait-timeout", "600")
+    def compose(self, *args: str, check: bool = True, timeout: float = 900):
+        return self.run("docker", "compose", *args, check=check, timeout=timeout)
+
+    def up(self, *services: str) -> None:
+        self.compose(
+            "up", "-d", "--build", "--wait", "--wait-timeout", "600", *(services or self.services)
+        )
 
     def restart(self) -> None:
-        self.compose("restart")
+        self.compose("restart", *self.services)
         self.up()
 
     def down(self, *, volumes: bool = False) -> None:
         self.compose("down", *(["-v"] if volumes else []), "--remove-orphans")
 
-    def logs(self) -> str:
-        return self.compose("logs", "--no-color", "--tail=200").stdout
+    def logs(self, *services: str) -> str:
+        return self.compose("logs", "--no-color", *services).stdout
+
+    def exec(self, service: str, *command: str):
+        """Run a command in a running service container; the caller checks returncode."""
+        return self.compose("exec", "-T", service, *command, check=False, timeout=120)

@@ -1,5 +1,9 @@
 """What nginx itself promises: one hostname, token-guarded routes, JSON errors, request ids."""
 
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from api import Api
@@ -62,3 +66,29 @@ def test_unknown_paths_get_a_json_404(anonymous):
     response = anonymous.get("/no/such/thing")
     assert response.status_code == 404
     assert "detail" in response.json()
+
+
+def test_nginx_limits_each_client_with_a_json_429(anonymous):
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        responses = list(pool.map(lambda _: anonymous.get("/api/health/live"), range(400)))
+    limited = [r for r in responses if r.status_code == 429]
+    assert limited, "400 requests at once never exceeded the 50 r/s limit with a burst of 100"
+    assert "detail" in limited[0].json()
+    assert {r.status_code for r in responses} <= {200, 429}
+    # The bucket refills: later tests from this client are not limited.
+    deadline = time.monotonic() + 10
+    while anonymous.get("/api/health/live").status_code == 429:
+        assert time.monotonic() < deadline, "still limited 10 s after the burst"
+        time.sleep(0.5)
+
+
+def test_a_request_id_is_logged_by_nginx_web_and_the_ml_api(stack, api, trained_job):
+    request_id = f"e2e-predict-{uuid.uuid4().hex}"
+    response = api.post(
+        "/api/predict/", json={"text": "x11 window manager"}, headers={"X-Request-ID": request_id}
+    )
+    assert response.status_code == 200
+    assert response.headers["X-Request-ID"] == request_id
+    for service in ("nginx", "web", "algorithm"):
+        lines = [line for line in stack.logs(service).splitlines() if request_id in line]
+        assert lines, f"{service} did not log request id {request_id}"
