@@ -6,6 +6,7 @@ import csv
 import gzip
 import os
 import random
+import secrets
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +42,7 @@ PROFILES = {
     "prod": {
         "compose_files": ("docker-compose.yml", "docker-compose.prod.yml"),
         "env": {
-            "DJANGO_SECRET_KEY": "e2e-" + "s" * 60,
+            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
             "DJANGO_SECURE_SSL_REDIRECT": "false",
             "DJANGO_SECURE_COOKIES": "false",

@@ -49,9 +49,19 @@ class Stack:
         return self.run("docker", "compose", *args, check=check, timeout=timeout)
 
     def up(self, *services: str) -> None:
-        self.compose(
-            "up", "-d", "--build", "--wait", "--wait-timeout", "600", *(services or self.services)
+        wanted = services or self.services
+        result = self.compose(
+            "up", "-d", "--build", "--wait", "--wait-timeout", "600", *wanted, check=False
         )
+        # compose's exit status is not to be trusted on every engine (a failed pull exits 0 with
+        # compose 2.40 on engine 20.10), so check that the services really run.
+        expected = set(wanted or self.compose("config", "--services").stdout.split())
+        running = set(self.compose("ps", "--status", "running", "--services").stdout.split())
+        missing = {name for name in expected - running if not name.endswith("_migrate")}
+        if result.returncode != 0 or missing:
+            raise RuntimeError(
+                f"compose up left {sorted(missing)} not running:\n{result.stderr[-4000:]}"
+            )
 
     def restart(self) -> None:
         self.compose("restart", *self.services)
@@ -64,5 +74,11 @@ class Stack:
         return self.compose("logs", "--no-color", *services).stdout
 
     def exec(self, service: str, *command: str):
-        """Run a command in a running service container; the caller checks returncode."""
-        return self.compose("exec", "-T", service, *command, check=False, timeout=120)
+        """Run a command in a running service container; the caller checks returncode.
+
+        `docker exec` on the container: `docker compose exec` reports exit status 0 for a failed
+        command with some compose/engine pairs (compose 2.40 on engine 20.10, for one).
+        """
+        container = self.compose("ps", "-q", service).stdout.strip()
+        assert container, f"{service} is not running"
+        return self.run("docker", "exec", container, *command, check=False, timeout=120)
