@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from drf_spectacular.renderers import OpenApiJsonRenderer, OpenApiYamlRenderer
 from drf_spectacular.views import SpectacularAPIView
 
 from common.apis import HealthLiveApi, HealthReadyApi
@@ -9,7 +10,12 @@ api_urlpatterns = [
     path("health/live", HealthLiveApi.as_view(), name="health-live"),
     path("health/ready", HealthReadyApi.as_view(), name="health-ready"),
     path("auth/", include("accounts.urls")),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    # JSON first, like every other endpoint (errors included); ?format=yaml still works.
+    path(
+        "schema/",
+        SpectacularAPIView.as_view(renderer_classes=[OpenApiJsonRenderer, OpenApiYamlRenderer]),
+        name="schema",
+    ),
     path("", include("data.urls")),
     path("", include("gateway.urls")),
 ]

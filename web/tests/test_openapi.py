@@ -170,6 +170,15 @@ def test_the_schema_needs_a_token(anonymous_client):
     response = anonymous_client.get("/api/schema/")
 
     assert response.status_code == 401
+    assert response.json()["detail"]
+
+
+@pytest.mark.django_db
+def test_the_schema_is_json_by_default_and_yaml_on_request(api_client):
+    assert api_client.get("/api/schema/").json()["openapi"].startswith("3.")
+    yaml = api_client.get("/api/schema/", {"format": "yaml"})
+    assert yaml.status_code == 200
+    assert yaml.content.startswith(b"openapi: 3.")
 
 
 @pytest.mark.django_db
