@@ -3,8 +3,10 @@
 Each gunicorn worker owns one ModelStore. A request costs one readlink while the version is
 unchanged; a new version is loaded once (under a lock, so concurrent requests don't unpickle it
 twice) and then served to every request, with no restart. A version that fails verification is
-logged, counted and remembered (health shows why); the previously loaded model, if any, keeps
-serving.
+logged, counted and remembered (health shows why); the previously loaded model keeps serving. A
+process that has loaded nothing yet (just started, or recycled by max_requests) serves the newest
+kept version that verifies instead, so a fresh worker never answers "no model" while a good one
+is on the volume.
 """
 
 from __future__ import annotations
@@ -85,6 +87,8 @@ class ModelStore:
                     serving=self._loaded.version if self._loaded else None,
                 )
                 self._rejected = (version, str(exc))
+                if self._loaded is None:
+                    self._loaded = self._load_newest_good(refused=version)
                 return self._loaded
             metrics.MODEL_LOAD_DURATION.observe(time.perf_counter() - started)
             previous = self._loaded
@@ -97,6 +101,31 @@ class ModelStore:
             log.info("Loaded model version", model_version=found.version)
             return self._loaded
         return self._loaded
+
+    def _load_newest_good(self, *, refused: str) -> LoadedModel | None:
+        """The newest kept version other than `refused` that verifies, loaded; or None."""
+        for metadata in artifacts.list_versions(self.models_dir):
+            version = metadata.get("version")
+            if not isinstance(version, str) or version == refused:
+                continue
+            try:
+                found = artifacts.load(self.models_dir, version, signing_key=self._signing_key)
+            except artifacts.ArtifactError as exc:
+                metrics.MODEL_LOAD_FAILURES.labels(reason=exc.reason).inc()
+                continue
+            loaded = LoadedModel(
+                version=found.version,
+                metadata=found.metadata,
+                predictor=make_predictor(found.vectorizer, found.model),
+            )
+            _export_model_gauges(loaded, None)
+            log.warning(
+                "Serving the newest good kept version instead of the refused current one",
+                model_version=version,
+                refused=refused,
+            )
+            return loaded
+        return None
 
 
 def _export_model_gauges(model: LoadedModel, previous: LoadedModel | None) -> None:

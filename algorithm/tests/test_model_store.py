@@ -124,3 +124,16 @@ def test_concurrent_requests_load_a_new_version_once(models_dir, trained_model, 
         thread.join()
     assert len(loads) == 1
     assert len(set(versions)) == 1
+
+
+def test_a_fresh_process_serves_the_newest_good_version_when_current_is_refused(
+    models_dir, trained_model
+):
+    older = publish_trained(models_dir, trained_model, job_id="older")
+    good = publish_trained(models_dir, trained_model, job_id="good")
+    bad = publish_trained(models_dir, trained_model, job_id="bad")
+    _tamper_pickle(models_dir, bad)
+    store = _store(models_dir)  # e.g. a gunicorn worker started after the tampering
+    assert store.current().version == good != older
+    assert bad in store.error()
+    assert store.current().version == good  # refused once, not re-read per request

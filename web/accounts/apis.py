@@ -1,11 +1,11 @@
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.authentication import TokenAuthentication
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.authentication import OutageTolerantTokenAuthentication
 from accounts.serializers import TokenObtainInputSerializer
 from accounts.services import api_token_obtain
 from common.schema import AUTHENTICATED_ERRORS, error_responses
@@ -40,7 +40,7 @@ class AuthCheckApi(APIView):
     nginx's subrequest may carry the method of the request it guards.
     """
 
-    authentication_classes = [TokenAuthentication]
+    authentication_classes = [OutageTolerantTokenAuthentication]
 
     @extend_schema(
         summary="Check a token (nginx auth_request)",

@@ -153,10 +153,15 @@ CACHES = {
     }
 }
 
+# --- authentication ------------------------------------------------------------------------
+# How long a token verified by this process keeps working while Postgres is unreachable
+# (accounts.authentication); 0 turns that off.
+TOKEN_OUTAGE_GRACE_SECONDS = env_int("TOKEN_OUTAGE_GRACE_SECONDS", 300, minimum=0)
+
 # --- REST framework -----------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.OutageTolerantTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
