@@ -31,9 +31,11 @@ timeout = _env_int("GUNICORN_TIMEOUT", 60)
 graceful_timeout = _env_int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 # Longer than nginx's upstream keepalive, so nginx closes idle connections first.
 keepalive = 75
-# Recycle workers now and then; the jitter keeps them from restarting together.
-max_requests = _env_int("GUNICORN_MAX_REQUESTS", 1000)
-max_requests_jitter = _env_int("GUNICORN_MAX_REQUESTS_JITTER", 100)
+# Recycle workers now and then; the jitter keeps them from restarting together. Rarely: a
+# fresh worker re-imports the app and reloads the model (seconds of CPU on two cores), and at a
+# few hundred requests/s a limit of 1,000 recycled each worker every few seconds (BENCHMARKS.md).
+max_requests = _env_int("GUNICORN_MAX_REQUESTS", 100_000)
+max_requests_jitter = _env_int("GUNICORN_MAX_REQUESTS_JITTER", 10_000)
 # Heartbeat files on RAM: the root filesystem is read-only in production and /tmp is small.
 worker_tmp_dir = "/dev/shm"  # noqa: S108 - not temp data
 # X-Forwarded-* are trusted from these addresses only (prod: the edge network's subnet).

@@ -37,9 +37,10 @@ graceful_timeout = 30
 # connections and never reuses one gunicorn has just dropped.
 keepalive = 75
 # Recycle workers now and then (bounds slow leaks); the jitter keeps them from all
-# restarting at once.
-max_requests = 1000
-max_requests_jitter = 100
+# restarting at once. Rarely: a fresh worker costs seconds of CPU on two cores, and at a few
+# hundred requests/s a limit of 1,000 recycled each worker every few seconds (BENCHMARKS.md).
+max_requests = _env_int("GUNICORN_MAX_REQUESTS", 100_000)
+max_requests_jitter = _env_int("GUNICORN_MAX_REQUESTS_JITTER", 10_000)
 # The heartbeat file on a tmpfs: a disk-backed /tmp can stall workers under I/O load, and the
 # root filesystem is read-only in production.
 worker_tmp_dir = "/dev/shm"  # noqa: S108 (a tmpfs by design, not a temp-file name)

@@ -7,6 +7,7 @@ API exception handler (503 when unavailable, its own 4xx passed through).
 from collections.abc import Mapping
 from uuid import UUID
 
+from django.http import HttpResponse
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -120,7 +121,11 @@ class PredictApi(APIView):
     def post(self, request: Request) -> Response:
         payload = PredictInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        return _relay(get_ml_client().predict(dict(payload.validated_data)))
+        result = get_ml_client().predict(dict(payload.validated_data))
+        # Relayed as received: re-encoding 1,000 texts x 58 probabilities cost ~100 ms of CPU.
+        return HttpResponse(
+            result.content, status=result.status_code, content_type="application/json"
+        )
 
 
 class ModelsApi(APIView):

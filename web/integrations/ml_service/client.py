@@ -25,6 +25,8 @@ class MLResponse:
 
     status_code: int
     body: dict[str, Any]
+    # The answer's bytes as received, so a large answer can be relayed without re-encoding it.
+    content: bytes = b""
 
 
 class MLServiceClient:
@@ -96,7 +98,7 @@ class MLServiceClient:
         if response.status_code >= 400:
             body.setdefault("detail", f"The ML service answered {response.status_code}.")
             raise MLServiceRejected(response.status_code, body)
-        return MLResponse(status_code=response.status_code, body=body)
+        return MLResponse(status_code=response.status_code, body=body, content=response.content)
 
 
 def _json_object(response: requests.Response) -> dict[str, Any] | None:

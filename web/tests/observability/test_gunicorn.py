@@ -49,8 +49,8 @@ def test_defaults_are_sized_for_two_cores(monkeypatch):
     assert (conf["workers"], conf["threads"], conf["timeout"]) == (2, 4, 60)
     assert (conf["graceful_timeout"], conf["max_requests"], conf["max_requests_jitter"]) == (
         30,
-        1000,
-        100,
+        100_000,
+        10_000,
     )
     assert conf["worker_tmp_dir"] == "/dev/shm"  # noqa: S108
     assert conf["forwarded_allow_ips"] == "*"
