@@ -61,12 +61,12 @@ test-prod: $(VENV)/e2e/.installed ## the same suite against the production overl
 	E2E_PROFILE=prod E2E_HTTP_PORT=18081 $(VENV)/e2e/bin/pytest -q tests/e2e
 
 lint: $(VENV)/web/.installed ## ruff lint and format check on every Python service
-	$(VENV)/web/bin/ruff check web algorithm tests
-	$(VENV)/web/bin/ruff format --check web algorithm tests
+	$(VENV)/web/bin/ruff check web algorithm tests bench
+	$(VENV)/web/bin/ruff format --check web algorithm tests bench
 
 fmt: $(VENV)/web/.installed ## apply ruff formatting and safe fixes
-	$(VENV)/web/bin/ruff check --fix web algorithm tests
-	$(VENV)/web/bin/ruff format web algorithm tests
+	$(VENV)/web/bin/ruff check --fix web algorithm tests bench
+	$(VENV)/web/bin/ruff format web algorithm tests bench
 
 backup: ## back up Postgres and the models volume into backups/<UTC timestamp>/
 	scripts/backup

@@ -1,0 +1,1 @@
+"""One module per row group of issue 5; each has `run(context) -> list[Row]`."""

@@ -1,0 +1,161 @@
+"""Row group 3: one text per request over HTTP at several concurrencies, three ways.
+
+- peers: the bench's Flask app that unpickles model.pickle and vectorizer.pickle on every
+  request (as public implementations of this task do), same gunicorn shape, same model files;
+- direct: the algorithm API on its bench-only port, with the service token;
+- nginx: the product's path, nginx -> web (token auth, validation, throttle) -> algorithm.
+All three serve the current model (linear_svc on the whole real corpus). Each target is first
+warmed up (every gunicorn worker loads the model on its first request).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from bench import load
+from bench.container_cpu import CpuMeter, describe_per
+from bench.context import Context
+from bench.load import LoadResult
+from bench.report import Row, milliseconds
+from bench.stack import ML_SERVICE_TOKEN
+
+SECTION = "3 predict over HTTP"
+MIN_SHARE_OF_DIRECT = 0.40
+MIN_TIMES_PEERS = 20.0
+MAX_P99_AT_8 = 0.050
+_TEXTS = 1000
+_WARM_UP_SECONDS = 2
+SERVICES = ("nginx", "web", "algorithm", "peers", "db", "redis")
+GUNICORN_SERVICES = ("web", "algorithm", "peers")
+
+
+@dataclass(frozen=True)
+class Measurement:
+    load: LoadResult
+    cpu_seconds: dict[str, float]  # by compose service, during the run
+    worker_boots: dict[str, int]  # gunicorn workers started during the run (max_requests)
+
+
+@dataclass(frozen=True)
+class Target:
+    key: str
+    label: str
+    url: str
+    headers: dict[str, str]
+
+
+def run(ctx: Context) -> list[Row]:
+    bodies = [json.dumps({"text": text}) for text in ctx.query_texts(_TEXTS)]
+    targets = [
+        Target("peers", "peers' app (unpickle per request)", f"{ctx.stack.peers_url}/predict", {}),
+        Target(
+            "direct",
+            "algorithm API, direct",
+            f"{ctx.stack.algorithm_url}/predict",
+            {"X-Service-Token": ML_SERVICE_TOKEN},
+        ),
+        Target(
+            "nginx",
+            "nginx → web → algorithm",
+            f"{ctx.stack.base_url}/api/predict/",
+            {"Authorization": f"Token {ctx.api.token}"},
+        ),
+    ]
+    meter = CpuMeter(ctx.stack, SERVICES)
+    for target in targets:
+        _post(ctx, target, bodies, meter, concurrency=2, seconds=_WARM_UP_SECONDS)
+    # The three targets of one concurrency run back to back, so that what else the machine does
+    # at that moment weighs on the ratios between them as little as possible.
+    results: dict[tuple[str, int], Measurement] = {}
+    for concurrency in ctx.config.http_concurrency:
+        for target in targets:
+            results[target.key, concurrency] = _post(
+                ctx, target, bodies, meter, concurrency=concurrency, seconds=ctx.config.http_seconds
+            )
+
+    rows = []
+    for target in targets:
+        for concurrency in ctx.config.http_concurrency:
+            measurement = results[target.key, concurrency]
+            name = f"{target.label}, concurrency {concurrency}"
+            if target.key != "nginx":
+                rows.append(Row(SECTION, name, _describe(measurement)))
+                continue
+            rows.append(
+                _nginx_row(
+                    name,
+                    measurement,
+                    direct=results["direct", concurrency],
+                    peers=results["peers", concurrency],
+                    concurrency=concurrency,
+                )
+            )
+    return rows
+
+
+def _post(
+    ctx: Context,
+    target: Target,
+    bodies: list[str],
+    meter: CpuMeter,
+    *,
+    concurrency: int,
+    seconds: float,
+) -> Measurement:
+    started_at = datetime.now(UTC)
+    meter.start()
+    result = load.post_bodies(
+        target.url, bodies, headers=target.headers, concurrency=concurrency, seconds=seconds
+    )
+    cpu_seconds = meter.stop()
+    boots = ctx.stack.gunicorn_boots(GUNICORN_SERVICES, since=started_at, until=datetime.now(UTC))
+    return Measurement(result, cpu_seconds, boots)
+
+
+def _describe(measurement: Measurement) -> str:
+    result = measurement.load
+    return "; ".join(
+        part
+        for part in (
+            f"{result.requests_per_second:,.1f} req/s",
+            f"p50 {milliseconds(result.p50_seconds)}, p99 {milliseconds(result.p99_seconds)}",
+            f"{result.errors} errors",
+            describe_per(measurement.cpu_seconds, result.requests, "request"),
+            _describe_boots(measurement.worker_boots),
+            f"wrk used {result.client_cpu_share:.0%} of a core",
+        )
+        if part
+    )
+
+
+def _nginx_row(
+    name: str,
+    measurement: Measurement,
+    *,
+    direct: Measurement,
+    peers: Measurement,
+    concurrency: int,
+) -> Row:
+    result = measurement.load
+    target = f"≥ {MIN_SHARE_OF_DIRECT:.0%} of direct, ≥ {MIN_TIMES_PEERS:.0f}x peers, 0 errors"
+    if concurrency == 8:
+        target += f", p99 < {milliseconds(MAX_P99_AT_8)}"
+    if not (direct.load.requests and peers.load.requests):
+        # A reference run that completed no request leaves no ratio to judge.
+        measured = f"{_describe(measurement)}; no ratio: a reference run completed no request"
+        return Row(SECTION, name, measured, target, False)
+    share = result.requests_per_second / direct.load.requests_per_second
+    times_peers = result.requests_per_second / peers.load.requests_per_second
+    passed = share >= MIN_SHARE_OF_DIRECT and times_peers >= MIN_TIMES_PEERS and result.errors == 0
+    if concurrency == 8:
+        passed = passed and result.p99_seconds < MAX_P99_AT_8
+    measured = f"{_describe(measurement)}; {share:.0%} of direct, {times_peers:.1f}x peers"
+    return Row(SECTION, name, measured, target, passed)
+
+
+def _describe_boots(boots: dict[str, int]) -> str:
+    """'gunicorn workers restarted: algorithm 3, web 1' (max_requests recycling), or ''."""
+    shown = ", ".join(f"{service} {count}" for service, count in sorted(boots.items()) if count)
+    return f"gunicorn workers restarted: {shown}" if shown else ""
