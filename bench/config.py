@@ -61,8 +61,12 @@ class BenchConfig:
             peers_port=int(env.get("BENCH_PEERS_PORT", "18093")),
             keep_stack=env.get("BENCH_KEEP_STACK", "0") == "1",
             sections=sections,
-            linear_svc_sizes=(1_000, 5_000) if quick else (*TRAINING_SIZES, 600_000),
-            svc_sizes=(1_000,) if quick else TRAINING_SIZES,
+            linear_svc_sizes=_sizes(
+                env,
+                "BENCH_LINEAR_SVC_SIZES",
+                (1_000, 5_000) if quick else (*TRAINING_SIZES, 600_000),
+            ),
+            svc_sizes=_sizes(env, "BENCH_SVC_SIZES", (1_000,) if quick else TRAINING_SIZES),
             svc_cap_seconds=float(env.get("BENCH_SVC_CAP_SECONDS", "600")),
             insert_rows=5_000 if quick else 50_000,
             list_rows=100_000 if quick else 1_000_000,
@@ -77,3 +81,9 @@ class BenchConfig:
     def serving_size(self) -> int:
         """The linear_svc size whose model the predict rows use: the whole real corpus."""
         return max(size for size in self.linear_svc_sizes if size <= REAL_ROWS)
+
+
+def _sizes(env: Mapping[str, str], name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    """Training sizes from e.g. BENCH_LINEAR_SVC_SIZES=20000,63436 (for re-measuring a few rows)."""
+    raw = env.get(name, "").strip()
+    return tuple(int(size) for size in raw.split(",")) if raw else default
