@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TypeVar
 
@@ -128,76 +128,28 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Settings from `environ` (default: os.environ); unset variables keep their defaults."""
+        """Settings from `environ` (default: os.environ); unset variables keep their defaults.
+
+        Each field reads the variable of its name in upper case, parsed with the type of its
+        default; the fields hidden from repr are secrets, which may also come from NAME_FILE.
+        """
         env = os.environ if environ is None else environ
         defaults = cls()
-        values = {
-            "database_url": _read_secret(env, "DATABASE_URL", defaults.database_url),
-            "database_connect_timeout": _read(
-                env, "DATABASE_CONNECT_TIMEOUT", int, defaults.database_connect_timeout
-            ),
-            "celery_broker_url": _read(env, "CELERY_BROKER_URL", str, defaults.celery_broker_url),
-            "broker_connect_timeout": _read(
-                env, "BROKER_CONNECT_TIMEOUT", float, defaults.broker_connect_timeout
-            ),
-            "models_dir": _read(env, "MODELS_DIR", Path, defaults.models_dir),
-            "model_keep_versions": _read(
-                env, "MODEL_KEEP_VERSIONS", int, defaults.model_keep_versions
-            ),
-            "classifier": _read(env, "CLASSIFIER", str, defaults.classifier),
-            "train_min_samples": _read(env, "TRAIN_MIN_SAMPLES", int, defaults.train_min_samples),
-            "train_batch_size": _read(env, "TRAIN_BATCH_SIZE", int, defaults.train_batch_size),
-            "train_n_jobs": _read(env, "TRAIN_N_JOBS", int, defaults.train_n_jobs),
-            "text_max_length": _read(env, "TEXT_MAX_LENGTH", int, defaults.text_max_length),
-            "predict_batch_max": _read(env, "PREDICT_BATCH_MAX", int, defaults.predict_batch_max),
-            "max_request_bytes": _read(env, "MAX_REQUEST_BYTES", int, defaults.max_request_bytes),
-            "worker_heartbeat_file": _read(
-                env, "WORKER_HEARTBEAT_FILE", Path, defaults.worker_heartbeat_file
-            ),
-            "log_level": _read(env, "LOG_LEVEL", str.upper, defaults.log_level),
-            "ml_service_token": _read_secret(env, "ML_SERVICE_TOKEN", defaults.ml_service_token),
-            "ml_database_user": _read(env, "ML_DATABASE_USER", str, defaults.ml_database_user),
-            "ml_database_password": _read_secret(
-                env, "ML_DATABASE_PASSWORD", defaults.ml_database_password
-            ),
-            "log_format": _read(env, "LOG_FORMAT", str.lower, defaults.log_format),
-            "sentry_dsn": _read_secret(env, "SENTRY_DSN", defaults.sentry_dsn),
-            "sentry_environment": _read(
-                env, "SENTRY_ENVIRONMENT", str, defaults.sentry_environment
-            ),
-            "sentry_release": _read(
-                env, "SENTRY_RELEASE", str, f"textclf@{env.get('IMAGE_TAG', '').strip() or 'dev'}"
-            ),
-            "sentry_traces_sample_rate": _read(
-                env, "SENTRY_TRACES_SAMPLE_RATE", float, defaults.sentry_traces_sample_rate
-            ),
-            "prometheus_multiproc_dir": _read(
-                env, "PROMETHEUS_MULTIPROC_DIR", Path, defaults.prometheus_multiproc_dir
-            ),
-            "worker_metrics_port": _read(
-                env, "WORKER_METRICS_PORT", int, defaults.worker_metrics_port
-            ),
-            "model_max_age_seconds": _read(
-                env, "MODEL_MAX_AGE_SECONDS", int, defaults.model_max_age_seconds
-            ),
-            "predict_p99_threshold_seconds": _read(
-                env,
-                "PREDICT_P99_THRESHOLD_SECONDS",
-                float,
-                defaults.predict_p99_threshold_seconds,
-            ),
-            "model_signing_key": _read_secret(env, "MODEL_SIGNING_KEY", defaults.model_signing_key),
-            "train_lease_seconds": _read(
-                env, "TRAIN_LEASE_SECONDS", int, defaults.train_lease_seconds
-            ),
-            "train_max_attempts": _read(
-                env, "TRAIN_MAX_ATTEMPTS", int, defaults.train_max_attempts
-            ),
-            "activate_timeout_seconds": _read(
-                env, "ACTIVATE_TIMEOUT_SECONDS", float, defaults.activate_timeout_seconds
-            ),
-        }
+        values = {}
+        for setting in fields(cls):
+            name, default = setting.name.upper(), getattr(defaults, setting.name)
+            if setting.name == "sentry_release":
+                default = f"textclf@{env.get('IMAGE_TAG', '').strip() or 'dev'}"
+            if not setting.repr:
+                values[setting.name] = _read_secret(env, name, default)
+            else:
+                parse = _PARSERS.get(setting.name, type(default))
+                values[setting.name] = _read(env, name, parse, default)
         return cls(**values)
+
+
+# Parsers other than the default's own type.
+_PARSERS: dict[str, Callable[[str], object]] = {"log_level": str.upper, "log_format": str.lower}
 
 
 def _read(env: Mapping[str, str], name: str, parse: Callable[[str], T], default: T) -> T:
