@@ -1,12 +1,15 @@
-"""Token authentication that keeps recently verified tokens working through a database outage.
+"""Token authentication that looks a token up at most every few seconds per process, and keeps
+recently verified tokens working through a database outage.
 
-Each gunicorn worker process remembers the tokens it verified in the last
-TOKEN_OUTAGE_GRACE_SECONDS. While Postgres answers, every request is checked as DRF always does (a
-deleted token or a deactivated user stops working at once); only when the lookup itself fails
-with a database error does a token verified within the grace period still authenticate, as the
-user it was then. So predictions, which need no database, go on while Postgres is down, and the
-data endpoints answer 503. Only tokens that once verified are remembered, so unknown keys can
-neither fill the memory nor get in.
+Each gunicorn worker process remembers the tokens it verified, with the user they belong to:
+- for TOKEN_CACHE_SECONDS it trusts that answer without asking Postgres again. The lookup (a
+  query and an ORM round trip) was the largest single cost of a prediction in web; the price is
+  that a deleted token or a deactivated user keeps working in a process for at most that long.
+- when the lookup itself fails with a database error, a token verified within
+  TOKEN_OUTAGE_GRACE_SECONDS still authenticates, as the user it was then. So predictions, which
+  need no database, go on while Postgres is down, and the data endpoints answer 503.
+Only tokens that once verified are remembered, so unknown keys can neither fill the memory nor
+get in.
 """
 
 import threading
@@ -48,6 +51,9 @@ recent_tokens = _RecentTokens()
 
 class OutageTolerantTokenAuthentication(TokenAuthentication):
     def authenticate_credentials(self, key):
+        fresh = recent_tokens.recall(key, settings.TOKEN_CACHE_SECONDS)
+        if fresh is not None:
+            return fresh
         try:
             credentials = super().authenticate_credentials(key)
         except (OperationalError, InterfaceError):

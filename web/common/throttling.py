@@ -1,14 +1,27 @@
-"""Per-token (and per-client for anonymous calls) request rates, kept in the Redis cache.
+"""Per-token (and per-client for anonymous calls) request rates, counted in Redis.
+
+A fixed window per caller: the first request starts a window of the rate's period, and at most
+the rate's number of requests pass until it ends. With Redis as the cache this is one INCR (a
+Lua script that also sets the expiry) per request, whatever the rate. DRF's own throttle keeps
+the timestamp of every request of the period in one pickled list that it reads and rewrites on
+each request: at 6,000/min that is thousands of floats per call, and two calls that race lose
+one of their entries.
 
 Throttling protects the API; it must never take it down. If Redis cannot be reached the
-request is let through (fail open), logged, and the cache is not tried again for a few
-seconds, so an outage costs at most one short socket timeout per process now and then.
+request is let through (fail open), logged, and Redis is not tried again for a few seconds, so
+an outage costs at most one short socket timeout per process now and then.
 """
 
+import functools
 import logging
 import threading
 import time
+from typing import Protocol
 
+import redis
+from django.conf import settings
+from django.core.cache import cache
+from django.core.cache.backends.redis import RedisCache
 from redis import RedisError
 from rest_framework import throttling
 from rest_framework.settings import api_settings
@@ -17,6 +30,13 @@ logger = logging.getLogger(__name__)
 
 # After a cache failure, requests skip the throttle for this long.
 CACHE_RETRY_AFTER_SECONDS = 5.0
+
+# KEYS[1]: the window's counter; ARGV[1]: the window in seconds. Returns {count, seconds left}.
+_HIT_SCRIPT = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return {count, redis.call('TTL', KEYS[1])}
+"""
 
 
 class _CacheCircuit:
@@ -48,25 +68,82 @@ class _CacheCircuit:
 cache_circuit = _CacheCircuit()
 
 
-class _FailOpenMixin:
+class WindowCounter(Protocol):
+    def hit(self, key: str, window: int) -> tuple[int, int]:
+        """Count one request in `key`'s window: (requests so far, seconds until it ends)."""
+
+
+class RedisWindowCounter:
+    """One round trip per request on a client (and connection pool) kept for the process."""
+
+    def __init__(self, location: str, options: dict) -> None:
+        self._client = redis.Redis.from_url(location, **options)
+        self._hit = self._client.register_script(_HIT_SCRIPT)
+
+    def hit(self, key: str, window: int) -> tuple[int, int]:
+        count, ttl = self._hit(keys=[key], args=[window])
+        return int(count), max(int(ttl), 1)
+
+
+class CacheWindowCounter:
+    """Any other Django cache (the tests' local-memory one): add + incr, the window's full
+    length as the wait."""
+
+    def hit(self, key: str, window: int) -> tuple[int, int]:
+        cache.add(key, 0, timeout=window)
+        try:
+            return cache.incr(key), window
+        except ValueError:  # expired between add and incr: a new window
+            cache.set(key, 1, timeout=window)
+            return 1, window
+
+
+@functools.lru_cache(maxsize=4)
+def _counter_for(backend: str, location: str, options: tuple) -> WindowCounter:
+    if backend == f"{RedisCache.__module__}.{RedisCache.__name__}":
+        return RedisWindowCounter(location, dict(options))
+    return CacheWindowCounter()
+
+
+def window_counter() -> WindowCounter:
+    """The counter for the configured default cache, built once per process and setting."""
+    config = settings.CACHES["default"]
+    return _counter_for(
+        config["BACKEND"],
+        config.get("LOCATION", ""),
+        tuple(sorted(config.get("OPTIONS", {}).items())),
+    )
+
+
+class _FixedWindowMixin:
+    scope: str
+    cache_format = "textclf-web:throttle:%(scope)s:%(ident)s"
+
     def get_rate(self) -> str | None:
         # DRF binds the rates when its module is imported; read them per request instead,
         # so an overridden setting (tests) takes effect.
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
 
     def allow_request(self, request, view) -> bool:
-        if cache_circuit.is_open():
+        if self.rate is None or cache_circuit.is_open():
+            return True
+        key = self.get_cache_key(request, view)
+        if key is None:
             return True
         try:
-            return super().allow_request(request, view)
+            count, self.seconds_left = window_counter().hit(key, self.duration)
         except RedisError as exc:
             cache_circuit.trip(exc)
             return True
+        return count <= self.num_requests
+
+    def wait(self) -> float:
+        return self.seconds_left
 
 
-class UserRateThrottle(_FailOpenMixin, throttling.UserRateThrottle):
+class UserRateThrottle(_FixedWindowMixin, throttling.UserRateThrottle):
     """DRF_THROTTLE_USER per authenticated user (one token per user)."""
 
 
-class AnonRateThrottle(_FailOpenMixin, throttling.AnonRateThrottle):
+class AnonRateThrottle(_FixedWindowMixin, throttling.AnonRateThrottle):
     """DRF_THROTTLE_ANON per client address for unauthenticated calls (token login)."""

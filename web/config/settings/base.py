@@ -154,6 +154,9 @@ CACHES = {
 }
 
 # --- authentication ------------------------------------------------------------------------
+# How long a web process trusts a token it verified without looking it up again
+# (accounts.authentication): a deleted token or deactivated user works this much longer at most.
+TOKEN_CACHE_SECONDS = env_int("TOKEN_CACHE_SECONDS", 5, minimum=0)
 # How long a token verified by this process keeps working while Postgres is unreachable
 # (accounts.authentication); 0 turns that off.
 TOKEN_OUTAGE_GRACE_SECONDS = env_int("TOKEN_OUTAGE_GRACE_SECONDS", 300, minimum=0)

@@ -19,3 +19,5 @@ STORAGES = {
 # Per-test isolation; the throttling tests switch to the host's Redis themselves.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Every request looks its token up, as most tests expect; tests of the cache turn it on.
+TOKEN_CACHE_SECONDS = 0

@@ -42,6 +42,9 @@ class MLServiceClient:
         self.base_url = base_url.rstrip("/")
         self.timeout = (connect_timeout, read_timeout)
         self.session = requests.Session()
+        # The service is on the internal network: no proxy or .netrc from the environment, and
+        # not reading them saves scanning os.environ twice per call.
+        self.session.trust_env = False
         # No retries: a POST /train must never be sent twice, and a failed GET is cheaper
         # to retry from the client than to hold a gunicorn thread for.
         adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0)

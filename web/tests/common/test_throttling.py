@@ -1,11 +1,13 @@
-"""DRF throttling per token in the Redis cache, failing open when Redis is down."""
+"""Throttling per token in fixed windows counted in Redis, failing open when Redis is down."""
 
 import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.core.cache import cache
 
-from common.throttling import cache_circuit
+from common.throttling import RedisWindowCounter, cache_circuit
 
 pytestmark = pytest.mark.django_db
 
@@ -108,3 +110,31 @@ def test_the_production_cache_settings_fail_fast(settings, closed_port):
 
     with pytest.raises(RedisError):
         cache.get("anything")
+
+
+def test_retry_after_is_what_is_left_of_the_window(api_client, rates, real_redis):
+    rates(user="1/hour")
+    api_client.get(URL)
+
+    response = api_client.get(URL)
+
+    assert response.status_code == 429
+    assert 3590 <= int(response["Retry-After"]) <= 3600
+
+
+def test_a_new_window_opens_when_the_old_one_ends(api_client, rates, real_redis):
+    rates(user="1/sec")
+    assert [api_client.get(URL).status_code for _ in range(2)] == [200, 429]
+
+    time.sleep(2.1)  # Redis expires a key within a second of its TTL
+
+    assert api_client.get(URL).status_code == 200
+
+
+def test_concurrent_requests_are_each_counted_once(real_redis):
+    counter = RedisWindowCounter(REDIS_TEST_URL, {})
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        counts = list(pool.map(lambda _: counter.hit("concurrent", 60)[0], range(200)))
+
+    assert sorted(counts) == list(range(1, 201))
