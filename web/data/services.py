@@ -28,6 +28,10 @@ def data_bulk_create(*, items: Sequence[DataItem]) -> list[Data]:
     """
     now = timezone.now()
     with connection.cursor() as cursor, connection.wrap_database_errors:
+        # The trigram index's pending list fills up every batch or so and is merged into the
+        # index inside this statement, sorting in work_mem: with 64 MB instead of the default
+        # 4 MB, 50 batches of 1,000 real rows went 8% faster (7,500 -> 8,100 rows/s, host).
+        cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence('data', 'id')) FROM generate_series(1, %s)",
             [len(items)],
