@@ -5,12 +5,12 @@ import socket
 from pathlib import Path
 
 import pytest
-import responses
 from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from integrations.ml_service.client import get_ml_client
+from tests.fake_ml_service import FakeMLService
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DATA_CSV = Path(
@@ -62,14 +62,16 @@ def fresh_ml_client():
 
 @pytest.fixture
 def ml_service(settings):
-    """The ML service, intercepted at the HTTP boundary; unregistered calls fail the test."""
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
-        yield mock
+    """A stand-in ML service on a loopback port, which the client is configured to call;
+    unregistered calls, and registrations never called, fail the test."""
+    with FakeMLService(assert_all_requests_are_fired=True) as fake:
+        settings.ML_SERVICE_URL = fake.url
+        yield fake
 
 
 @pytest.fixture
-def ml_url(settings) -> str:
-    return settings.ML_SERVICE_URL
+def ml_url(ml_service) -> str:
+    return ml_service.url
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import re
 import uuid
 
 import pytest
-import responses
 import schemathesis
 from django.contrib.auth import get_user_model
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -30,6 +29,7 @@ from schemathesis.checks import (
 
 from config.wsgi import application
 from observability.metrics import route_as_template
+from tests.fake_ml_service import FakeMLService
 
 VERSION = "20261127T010203Z-3fa2c1"
 JOB = {
@@ -91,22 +91,17 @@ def _job(request):
 @pytest.fixture
 def ml_stand_in(settings):
     """Answers like the ML service, for every route the gateway calls."""
-    base = re.escape(settings.ML_SERVICE_URL)
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+    with FakeMLService(assert_all_requests_are_fired=False) as fake:
+        settings.ML_SERVICE_URL = fake.url
+        base = re.escape(fake.url)
         queued = {"job_id": str(uuid.uuid4()), "status": "queued"}
-        mock.add(responses.POST, re.compile(f"{base}/train$"), json=queued, status=202)
-        mock.add(responses.GET, re.compile(rf"{base}/train(\?.*)?$"), json={"results": [JOB]})
-        mock.add_callback(responses.GET, re.compile(f"{base}/train/[^/?]+$"), callback=_job)
-        mock.add_callback(responses.POST, re.compile(f"{base}/predict$"), callback=_predict)
-        mock.add(
-            responses.GET,
-            re.compile(f"{base}/models$"),
-            json={"current": VERSION, "results": [MODEL]},
-        )
-        mock.add_callback(
-            responses.POST, re.compile(f"{base}/models/[^/]+/activate$"), callback=_activate
-        )
-        yield mock
+        fake.post(re.compile(f"{base}/train$"), json=queued, status=202)
+        fake.get(re.compile(rf"{base}/train(\?.*)?$"), json={"results": [JOB]})
+        fake.add_callback("GET", re.compile(f"{base}/train/[^/?]+$"), callback=_job)
+        fake.add_callback("POST", re.compile(f"{base}/predict$"), callback=_predict)
+        fake.get(re.compile(f"{base}/models$"), json={"current": VERSION, "results": [MODEL]})
+        fake.add_callback("POST", re.compile(f"{base}/models/[^/]+/activate$"), callback=_activate)
+        yield fake
 
 
 def generated_schema() -> dict:

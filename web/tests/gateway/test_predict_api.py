@@ -1,7 +1,8 @@
 import json
 
 import pytest
-from responses import matchers
+
+from tests.fake_ml_service import json_body_is
 
 pytestmark = pytest.mark.django_db
 
@@ -16,9 +17,7 @@ PREDICTION = {
 
 def test_single_text_is_forwarded_exactly_and_the_answer_relayed(api_client, ml_service, ml_url):
     text = "  A text editor 👩‍💻 \n"
-    ml_service.post(
-        f"{ml_url}/predict", json=PREDICTION, match=[matchers.json_params_matcher({"text": text})]
-    )
+    ml_service.post(f"{ml_url}/predict", json=PREDICTION, match=[json_body_is({"text": text})])
 
     response = api_client.post(URL, {"text": text})
 
@@ -32,7 +31,7 @@ def test_batch_is_forwarded(api_client, ml_service, ml_url):
     ml_service.post(
         f"{ml_url}/predict",
         json=answer,
-        match=[matchers.json_params_matcher({"texts": ["one", "two"]})],
+        match=[json_body_is({"texts": ["one", "two"]})],
     )
 
     response = api_client.post(URL, {"texts": ["one", "two"]})

@@ -1,10 +1,10 @@
+import time
+
 import pytest
-import requests
-import responses
-from responses import matchers
 
 from integrations.ml_service.client import MLServiceClient, get_ml_client
 from integrations.ml_service.exceptions import MLServiceRejected, MLServiceUnavailable
+from tests.fake_ml_service import json_body_is
 
 JOB_ID = "6f1c1c4e-8d0a-4d8e-9a55-3c1f0f1d2b7a"
 
@@ -36,41 +36,58 @@ def test_each_method_calls_its_endpoint(client, ml_service, ml_url, call, method
 
 def test_predict_sends_the_payload_as_json(client, ml_service, ml_url):
     payload = {"texts": ["a", "  b  "]}
-    ml_service.post(
-        f"{ml_url}/predict",
-        json={"predictions": []},
-        match=[matchers.json_params_matcher(payload)],
-    )
+    ml_service.post(f"{ml_url}/predict", json={"predictions": []}, match=[json_body_is(payload)])
 
     client.predict(payload)
 
+    assert ml_service.calls[0].request.headers["Content-Type"] == "application/json"
+
 
 def test_list_jobs_forwards_the_limit(client, ml_service, ml_url):
-    ml_service.get(
-        f"{ml_url}/train",
-        json={"results": []},
-        match=[matchers.query_param_matcher({"limit": "5"})],
-    )
+    ml_service.get(f"{ml_url}/train?limit=5", json={"results": []})
 
     client.list_jobs(limit=5)
 
+    assert ml_service.calls[0].request.params == {"limit": "5"}
 
-def test_every_call_uses_the_configured_timeouts(ml_service, ml_url, settings):
+
+def test_a_slow_answer_is_cut_off_at_the_read_timeout(ml_service, ml_url, settings):
+    settings.ML_SERVICE_READ_TIMEOUT = 0.2
+    ml_service.get(f"{ml_url}/models", json={"results": []}, delay=1.0)
+
+    started = time.monotonic()
+    with pytest.raises(MLServiceUnavailable) as excinfo:
+        get_ml_client().list_models()
+
+    assert time.monotonic() - started < 0.9
+    assert "timed out" in excinfo.value.reason
+
+
+def test_the_timeouts_and_pool_size_come_from_settings(settings):
     settings.ML_SERVICE_CONNECT_TIMEOUT = 0.5
     settings.ML_SERVICE_READ_TIMEOUT = 7.0
-    ml_service.get(f"{ml_url}/models", json={"results": []})
-
-    get_ml_client().list_models()
-
-    assert ml_service.calls[0].request.req_kwargs["timeout"] == (0.5, 7.0)
-
-
-def test_the_session_pool_is_sized_for_the_gunicorn_threads(settings):
     settings.ML_SERVICE_POOL_SIZE = 8
 
-    adapter = get_ml_client().session.get_adapter(settings.ML_SERVICE_URL)
+    client = get_ml_client()
 
-    assert adapter._pool_maxsize == 8
+    assert (client.timeout.connect_timeout, client.timeout.read_timeout) == (0.5, 7.0)
+    assert client.pool.pool.maxsize == 8
+
+
+def test_connections_are_kept_alive_between_calls(client, ml_service, ml_url):
+    ml_service.get(f"{ml_url}/models", json={"results": []})
+
+    for _ in range(3):
+        client.list_models()
+
+    assert client.pool.num_connections == 1
+
+
+def test_a_path_in_the_base_url_is_kept(ml_service, settings):
+    settings.ML_SERVICE_URL = f"{ml_service.url}/ml/"
+    ml_service.get(f"{ml_service.url}/ml/models", json={"results": []})
+
+    assert get_ml_client().list_models().body == {"results": []}
 
 
 def test_the_service_token_comes_from_settings(ml_service, ml_url, settings):
@@ -115,16 +132,16 @@ def test_4xx_without_a_detail_gets_one(client, ml_service, ml_url):
         pytest.param({"status": 200, "body": "<html>not json</html>"}, id="200-not-json"),
         pytest.param({"status": 200, "json": ["not", "an", "object"]}, id="200-json-list"),
         pytest.param({"status": 404, "body": "Not Found"}, id="404-not-json"),
-        pytest.param({"body": requests.ConnectionError("refused")}, id="connection-error"),
-        pytest.param({"body": requests.ConnectTimeout("connect timeout")}, id="connect-timeout"),
-        pytest.param({"body": requests.ReadTimeout("read timeout")}, id="read-timeout"),
+        pytest.param({"reset": True}, id="connection-dropped"),
+        pytest.param({"delay": 1.0}, id="read-timeout"),
     ],
 )
-def test_failures_become_one_unavailable_error(client, ml_service, ml_url, failure):
-    ml_service.add(responses.GET, f"{ml_url}/models", **failure)
+def test_failures_become_one_unavailable_error(ml_service, ml_url, settings, failure):
+    settings.ML_SERVICE_READ_TIMEOUT = 0.2
+    ml_service.add("GET", f"{ml_url}/models", **failure)
 
     with pytest.raises(MLServiceUnavailable) as excinfo:
-        client.list_models()
+        get_ml_client().list_models()
 
     assert str(excinfo.value) == "The ML service is unavailable; try again shortly."
 
