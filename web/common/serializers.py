@@ -3,8 +3,9 @@
 from collections.abc import Mapping
 
 from rest_framework import serializers
+from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
-from common.validators import validate_not_blank
+from common.validators import ProhibitSurrogateCharacters, validate_not_blank
 
 
 class StrictCharField(serializers.CharField):
@@ -20,6 +21,12 @@ class StrictCharField(serializers.CharField):
     def __init__(self, **kwargs):
         kwargs.setdefault("trim_whitespace", False)
         super().__init__(**kwargs)
+        self.validators = [
+            ProhibitSurrogateCharacters()
+            if type(validator) is ProhibitSurrogateCharactersValidator
+            else validator
+            for validator in self.validators
+        ]
         if not self.allow_blank:
             self.validators.append(validate_not_blank)
 

@@ -1,9 +1,13 @@
 """Validators shared by the model fields (admin forms) and the API serializers."""
 
+import re
 from collections.abc import Sized
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from rest_framework.validators import ProhibitSurrogateCharactersValidator
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def validate_not_blank(value: str) -> None:
@@ -33,3 +37,13 @@ class MaxLengthFromSetting:
             raise ValidationError(
                 f"Ensure this field has no more than {limit} {self.unit}.", code="max_length"
             )
+
+
+class ProhibitSurrogateCharacters(ProhibitSurrogateCharactersValidator):
+    """DRF's check, same message and code, as one regex search instead of a Python loop over
+    every character: the loop was a tenth of web's CPU on a bulk insert of real descriptions."""
+
+    def __call__(self, value: str) -> None:
+        if found := _SURROGATE.search(str(value)):
+            message = self.message.format(code_point=ord(found.group()))
+            raise ValidationError(message, code=self.code)
