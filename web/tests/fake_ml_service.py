@@ -4,7 +4,7 @@ resets), so nothing inside the client is patched.
 
     ml_service.post(f"{ml_url}/predict", json={...}, status=200, match=[json_body_is({...})])
     ml_service.add_callback("POST", re.compile(...), callback)  # callback(request) -> answer
-    ml_service.calls[0].request.headers["X-Service-Token"]
+    ml_service.calls[0].headers["X-Service-Token"]
 
 A request no registration matches is answered 501 and fails the test, as does (with
 `assert_all_requests_are_fired`) a registration never called.
@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from json import dumps  # `add` has a parameter named json
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -43,11 +44,6 @@ class RecordedRequest:
 
     def json(self) -> Any:
         return json.loads(self.body)
-
-
-@dataclass(frozen=True)
-class Call:
-    request: RecordedRequest
 
 
 def json_body_is(expected: Any) -> Callable[[RecordedRequest], bool]:
@@ -80,7 +76,7 @@ class _Route:
 class FakeMLService:
     def __init__(self, *, assert_all_requests_are_fired: bool = True) -> None:
         self.assert_all_requests_are_fired = assert_all_requests_are_fired
-        self.calls: list[Call] = []
+        self.calls: list[RecordedRequest] = []
         self.unmatched: list[RecordedRequest] = []
         self._routes: list[_Route] = []
         self._lock = threading.Lock()
@@ -121,7 +117,7 @@ class FakeMLService:
     ) -> None:
         """Answer `method url` with `json` (or the raw `body`), after `delay` seconds; or drop
         the connection without answering (`reset`)."""
-        payload = _dumps(json) if json is not None else body
+        payload = dumps(json) if json is not None else body
         headers = {"Content-Type": "application/json"} if json is not None else {}
 
         def answer(request: RecordedRequest) -> Answer | object:
@@ -146,17 +142,13 @@ class FakeMLService:
 
     def _answer(self, request: RecordedRequest) -> Answer | object:
         with self._lock:
-            self.calls.append(Call(request))
+            self.calls.append(request)
             route = next((route for route in self._routes if route.matches(request)), None)
             if route is None:
                 self.unmatched.append(request)
                 return 501, {}, "no registration matches this request"
             route.called = True
         return route.answer(request)
-
-
-def _dumps(value: Any) -> str:  # `add` has a parameter named json
-    return json.dumps(value)
 
 
 def _handler_for(fake: FakeMLService) -> type[BaseHTTPRequestHandler]:

@@ -15,7 +15,7 @@ def test_staff_can_activate_a_kept_version(staff_client, ml_service, ml_url):
 
     assert response.status_code == 200
     assert response.json() == {"current": VERSION}
-    assert ml_service.calls[0].request.headers["X-Service-Token"] == "test-ml-service-token"
+    assert ml_service.calls[0].headers["X-Service-Token"] == "test-ml-service-token"
 
 
 def test_an_unknown_version_is_the_services_404(staff_client, ml_service, ml_url):

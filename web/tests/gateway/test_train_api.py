@@ -100,7 +100,7 @@ def test_list_forwards_a_valid_limit(api_client, ml_service, ml_url):
     ml_service.get(f"{ml_url}/train?limit=3", json={"results": []})
 
     assert api_client.get(URL, {"limit": 3}).status_code == 200
-    assert ml_service.calls[0].request.params == {"limit": "3"}
+    assert ml_service.calls[0].params == {"limit": "3"}
 
 
 @pytest.mark.parametrize("limit", ["0", "101", "ten", "", "1.5"])
