@@ -42,6 +42,10 @@ worker_tmp_dir = "/dev/shm"  # noqa: S108 - not temp data
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
 errorlog = "-"
 loglevel = _settings.log_level.lower()
+# Access and error lines go through the service's JSON formatter (see mlservice.logs); the
+# access format is only the message text, the fields come from the atoms.
+logger_class = "mlservice.logs.GunicornLogger"
+access_log_format = "%(m)s %(U)s %(s)s"
 # Access and error lines go through the service's JSON formatter (see mlservice.logs).
 logconfig_dict = _logs.gunicorn_logconfig(
     service="algorithm", level=_settings.log_level, fmt=_settings.log_format

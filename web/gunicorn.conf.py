@@ -53,6 +53,9 @@ control_socket_disable = True
 loglevel = _env_str("LOG_LEVEL", "INFO").lower()
 accesslog = "-"
 errorlog = "-"
+# Access lines become JSON fields (observability.logging); the format is only the event text.
+logger_class = "observability.logging.GunicornLogger"
+access_log_format = "%(m)s %(U)s %(s)s"
 _log_format = _env_str("LOG_FORMAT", "json").lower()
 logconfig_dict = logging_config(
     level=loglevel.upper(),

@@ -18,6 +18,7 @@ import sys
 from typing import Any
 
 import structlog
+from gunicorn import glogging
 from structlog.types import EventDict, Processor
 
 GUNICORN_ACCESS_LOGGER = "gunicorn.access"
@@ -123,6 +124,34 @@ def _gunicorn_access_fields(logger: Any, method_name: str, event_dict: EventDict
     if request_id and request_id != "-":
         event_dict["request_id"] = request_id
     return event_dict
+
+
+class GunicornLogger(glogging.Logger):
+    """gunicorn's logger, gathering only the access-log atoms `_gunicorn_access_fields` reads.
+
+    gunicorn's own `atoms()` also formats a timestamp and copies every request header, response
+    header and WSGI environ entry, for every request; counted with valgrind in the web service's
+    twin of this class: 391k instructions per access line with it, 222k without. Missing atoms
+    still read as "-" (gunicorn wraps them in SafeAtoms).
+    """
+
+    def atoms(self, resp, req, environ, request_time) -> dict[str, Any]:
+        status = resp.status
+        return {
+            "h": environ.get("REMOTE_ADDR", "-"),
+            "m": environ.get("REQUEST_METHOD"),
+            "U": environ.get("PATH_INFO"),
+            "q": environ.get("QUERY_STRING"),
+            "s": status.split(None, 1)[0] if isinstance(status, str) else status,
+            "B": getattr(resp, "sent", None),
+            "D": request_time.seconds * 1_000_000 + request_time.microseconds,
+            "a": environ.get("HTTP_USER_AGENT", "-"),
+            "{x-request-id}o": _header(resp.headers, "x-request-id"),
+        }
+
+
+def _header(headers: list[tuple[str, str]], lowercase_name: str) -> str | None:
+    return next((value for name, value in headers if name.lower() == lowercase_name), None)
 
 
 def _drop_positional_args(logger: Any, method_name: str, event_dict: EventDict) -> EventDict:

@@ -4,6 +4,8 @@ capture phase (pytest swaps sys.stdout between setup and call)."""
 import json
 import logging
 import logging.config
+from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 import structlog
@@ -98,6 +100,36 @@ def test_gunicorn_access_records_become_fields(json_lines):
     assert line["duration_ms"] == 1.534
     assert line["request_id"] == "rid-77"
     assert line["service"] == "algorithm"
+
+
+@pytest.mark.parametrize("request_id", ["rid-78", None])
+def test_gunicorn_logger_gathers_the_atoms_the_fields_come_from(json_lines, request_id):
+    from gunicorn.glogging import SafeAtoms
+
+    json_lines()
+    headers = [("Content-Type", "application/json")]
+    if request_id:
+        headers.append(("X-Request-ID", request_id))
+    response = SimpleNamespace(status="400 BAD REQUEST", sent=61, headers=headers)
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/predict",
+        "QUERY_STRING": "",
+        "REMOTE_ADDR": "10.0.0.5",
+        "HTTP_USER_AGENT": "python-urllib3/2",
+    }
+    took = timedelta(microseconds=1534)
+
+    # atoms() reads no state of the logger; constructing one would reconfigure logging.
+    atoms = logs.GunicornLogger.atoms(None, response, None, environ, took)
+    # As gunicorn's access() hands them to the logger.
+    logging.getLogger("gunicorn.access").info("%(m)s", SafeAtoms(atoms))
+
+    (line,) = json_lines()
+    assert (line["method"], line["path"], line["query"]) == ("POST", "/predict", None)
+    assert (line["status"], line["duration_ms"], line["response_bytes"]) == (400, 1.534, 61)
+    assert (line["remote_addr"], line["user_agent"]) == ("10.0.0.5", "python-urllib3/2")
+    assert line["request_id"] == request_id
 
 
 def test_configuring_again_replaces_our_handler(json_lines):

@@ -4,7 +4,8 @@ Django (settings.LOGGING, applied by `configure_logging`) and gunicorn (`logconf
 the same configuration, so gunicorn's error and access logs, Django's own loggers and the
 application's structlog loggers all share one renderer. Every line carries timestamp (ISO,
 UTC), level, service, logger, event and the request_id bound by RequestIdMiddleware.
-Imports only structlog and the stdlib: gunicorn's master loads it before Django exists.
+Imports only structlog, gunicorn and the stdlib: gunicorn's master loads it before Django
+exists.
 """
 
 import logging.config
@@ -12,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import structlog
+from gunicorn import glogging
 from structlog.typing import EventDict, Processor, WrappedLogger
 
 from observability import SERVICE
@@ -119,6 +121,35 @@ def _gunicorn_access_fields(
     if request_id:
         event_dict["request_id"] = request_id
     return event_dict
+
+
+class GunicornLogger(glogging.Logger):
+    """gunicorn's logger, gathering only the access-log atoms that `_gunicorn_access_fields`
+    turns into fields.
+
+    gunicorn's own `atoms()` also formats a timestamp and copies every request header, response
+    header and WSGI environ entry, for every request; valgrind counted 391k instructions per
+    access line with it and 222k with this (a prediction's own work in web is ~3.3M).
+    Missing atoms still read as "-" (gunicorn wraps them in SafeAtoms).
+    """
+
+    def atoms(self, resp, req, environ, request_time) -> dict[str, Any]:
+        status = resp.status
+        return {
+            "h": environ.get("REMOTE_ADDR", "-"),
+            "m": environ.get("REQUEST_METHOD"),
+            "U": environ.get("PATH_INFO"),
+            "q": environ.get("QUERY_STRING"),
+            "s": status.split(None, 1)[0] if isinstance(status, str) else status,
+            "B": getattr(resp, "sent", None),
+            "M": request_time.seconds * 1000 + request_time.microseconds // 1000,
+            "a": environ.get("HTTP_USER_AGENT", "-"),
+            "{x-request-id}o": _header(resp.headers, "x-request-id"),
+        }
+
+
+def _header(headers: list[tuple[str, str]], lowercase_name: str) -> str | None:
+    return next((value for name, value in headers if name.lower() == lowercase_name), None)
 
 
 def _int_or_none(value: Any) -> int | None:

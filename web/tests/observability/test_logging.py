@@ -3,12 +3,15 @@ import logging
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import structlog
+from gunicorn.glogging import SafeAtoms
 
-from observability.logging import logging_config
+from observability.logging import GunicornLogger, logging_config
 from observability.request_id import request_id_bind
 
 WEB_DIR = Path(__file__).resolve().parents[2]
@@ -67,6 +70,33 @@ def test_gunicorn_access_atoms_become_fields(json_formatter):
     assert (line["duration_ms"], line["bytes"], line["query"]) == (17, 123, None)
     assert line["request_id"] == "rid-access"
     assert "positional_args" not in line
+
+
+@pytest.mark.parametrize("request_id", ["rid-access", None])
+def test_gunicorn_logger_gathers_the_atoms_the_fields_come_from(json_formatter, request_id):
+    headers = [("Content-Type", "application/json")]
+    if request_id:
+        headers.append(("X-Request-ID", request_id))
+    response = SimpleNamespace(status="201 Created", sent=123, headers=headers)
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/api/data/",
+        "QUERY_STRING": "page=2",
+        "REMOTE_ADDR": "172.31.250.5",
+        "HTTP_USER_AGENT": "curl/8",
+    }
+    took = timedelta(milliseconds=17, microseconds=900)
+
+    # atoms() reads no state of the logger; constructing one would reconfigure logging.
+    atoms = GunicornLogger.atoms(None, response, None, environ, took)
+    # As gunicorn's access() hands them to the logger.
+    line = json.loads(render(json_formatter, "gunicorn.access", "%(m)s", (SafeAtoms(atoms),)))
+
+    assert line["event"] == "POST /api/data/ 201"
+    assert (line["method"], line["path"], line["query"]) == ("POST", "/api/data/", "page=2")
+    assert (line["status"], line["duration_ms"], line["bytes"]) == (201, 17, 123)
+    assert (line["remote_addr"], line["user_agent"]) == ("172.31.250.5", "curl/8")
+    assert line.get("request_id") == request_id
 
 
 def test_console_format_is_readable_text():
