@@ -5,6 +5,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import redis
 from django.core.cache import cache
 
 from common.throttling import RedisWindowCounter, cache_circuit
@@ -138,3 +139,16 @@ def test_concurrent_requests_are_each_counted_once(real_redis):
         counts = list(pool.map(lambda _: counter.hit("concurrent", 60)[0], range(200)))
 
     assert sorted(counts) == list(range(1, 201))
+
+
+def test_a_dropped_connection_fails_one_call_and_the_next_reconnects(real_redis):
+    counter = RedisWindowCounter(REDIS_TEST_URL, {"client_name": "throttle-dropped"})
+    assert counter.hit("dropped", 60)[0] == 1
+    admin = redis.Redis.from_url(REDIS_TEST_URL)
+    (address,) = [c["addr"] for c in admin.client_list() if c["name"] == "throttle-dropped"]
+    admin.client_kill(address)
+
+    with pytest.raises(redis.ConnectionError):
+        counter.hit("dropped", 60)
+
+    assert counter.hit("dropped", 60)[0] == 2
