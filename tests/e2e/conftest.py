@@ -53,7 +53,7 @@ PROFILES = {
             "FLOWER_PASSWORD": OPS_PASSWORD,
             "OPS_PASSWORD": OPS_PASSWORD,
             "GRAFANA_ADMIN_PASSWORD": "e2e-grafana-password",
-            "EDGE_SUBNET": "172.31.251.0/24",
+            "EDGE_SUBNET": "10.250.251.0/24",
         },
         "services": (
             "db",
