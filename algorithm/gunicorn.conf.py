@@ -42,11 +42,11 @@ worker_tmp_dir = "/dev/shm"  # noqa: S108 - not temp data
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
 errorlog = "-"
 loglevel = _settings.log_level.lower()
-# Access and error lines go through the service's JSON formatter (see mlservice.logs); the
-# access format is only the message text, the fields come from the atoms.
+# Access and error lines go through the service's JSON formatter (see mlservice.logs), which
+# makes the access line's fields from the atoms and replaces its message: the format is kept
+# short because it is still formatted first.
 logger_class = "mlservice.logs.GunicornLogger"
 access_log_format = "%(m)s %(U)s %(s)s"
-# Access and error lines go through the service's JSON formatter (see mlservice.logs).
 logconfig_dict = _logs.gunicorn_logconfig(
     service="algorithm", level=_settings.log_level, fmt=_settings.log_format
 )

@@ -53,7 +53,8 @@ control_socket_disable = True
 loglevel = _env_str("LOG_LEVEL", "INFO").lower()
 accesslog = "-"
 errorlog = "-"
-# Access lines become JSON fields (observability.logging); the format is only the event text.
+# Access lines become JSON fields made from the atoms (observability.logging), which also
+# rebuilds the event text: the format is kept short because it is still formatted first.
 logger_class = "observability.logging.GunicornLogger"
 access_log_format = "%(m)s %(U)s %(s)s"
 _log_format = _env_str("LOG_FORMAT", "json").lower()

@@ -82,7 +82,8 @@ class RedisWindowCounter:
     """
 
     def __init__(self, location: str, options: dict) -> None:
-        self._pool = redis.ConnectionPool.from_url(location, **options)
+        # Only a factory here: it turns the URL and options into each thread's connection.
+        self._connections = redis.ConnectionPool.from_url(location, **options)
         self._local = threading.local()
 
     def hit(self, key: str, window: int) -> tuple[int, int]:
@@ -100,7 +101,7 @@ class RedisWindowCounter:
     def _connection(self) -> redis.Connection:
         connection = getattr(self._local, "connection", None)
         if connection is None:
-            connection = self._local.connection = self._pool.make_connection()
+            connection = self._local.connection = self._connections.make_connection()
         return connection
 
 

@@ -129,7 +129,7 @@ class GunicornLogger(glogging.Logger):
 
     gunicorn's own `atoms()` also formats a timestamp and copies every request header, response
     header and WSGI environ entry, for every request; valgrind counted 391k instructions per
-    access line with it and 222k with this (a prediction's own work in web is ~3.3M).
+    access line with it and 222k with this (a prediction's own work in web is ~3.2M).
     Missing atoms still read as "-" (gunicorn wraps them in SafeAtoms).
     """
 
