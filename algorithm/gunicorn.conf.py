@@ -48,7 +48,10 @@ loglevel = _settings.log_level.lower()
 logger_class = "mlservice.logs.GunicornLogger"
 access_log_format = "%(m)s %(U)s %(s)s"
 logconfig_dict = _logs.gunicorn_logconfig(
-    service="algorithm", level=_settings.log_level, fmt=_settings.log_format
+    service="algorithm",
+    level=_settings.log_level,
+    fmt=_settings.log_format,
+    flush_seconds=_settings.log_flush_seconds,
 )
 # No runtime control socket: it would go to $HOME (/app), read-only for the app user.
 control_socket_disable = True

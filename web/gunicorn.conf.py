@@ -61,6 +61,7 @@ _log_format = _env_str("LOG_FORMAT", "json").lower()
 logconfig_dict = logging_config(
     level=loglevel.upper(),
     log_format=_log_format if _log_format in LOG_FORMATS else "json",
+    flush_seconds=float(_env_str("LOG_FLUSH_SECONDS", "1")),
 )
 
 

@@ -19,7 +19,14 @@ def create_app(config: Settings | None = None, *, service: str = "algorithm") ->
 
     from mlservice import logs, multiproc, sentry
 
-    logs.configure(service=service, level=settings.log_level, fmt=settings.log_format)
+    logs.configure(
+        service=service,
+        level=settings.log_level,
+        fmt=settings.log_format,
+        # Not in the Celery worker: its pool processes end with os._exit, which skips the
+        # final flush, and it logs a few lines per job, not per request.
+        flush_seconds=settings.log_flush_seconds if service == "algorithm" else None,
+    )
     sentry.init(settings, service=service)
     # Before anything imports prometheus-client (mlservice.metrics, below).
     multiproc.prepare(settings.prometheus_multiproc_dir)

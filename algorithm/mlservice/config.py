@@ -56,6 +56,8 @@ class Settings:
     ml_database_password: str = field(default="textclf_ml", repr=False)
     # "json": one JSON object per line (production); "console": readable lines for local runs.
     log_format: str = "json"
+    # The API's log lines are written in batches, at most this late; warnings and errors at once.
+    log_flush_seconds: float = 1.0
     # Error reporting is off unless a DSN is set.
     sentry_dsn: str = field(default="", repr=False)
     sentry_environment: str = "development"
@@ -117,6 +119,8 @@ class Settings:
             )
         if self.activate_timeout_seconds <= 0:
             raise ConfigError("ACTIVATE_TIMEOUT_SECONDS must be positive.")
+        if self.log_flush_seconds <= 0:
+            raise ConfigError("LOG_FLUSH_SECONDS must be positive.")
         for name in (
             "ml_service_token",
             "ml_database_user",

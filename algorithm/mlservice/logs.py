@@ -21,11 +21,18 @@ import structlog
 from gunicorn import glogging
 from structlog.types import EventDict, Processor
 
+from mlservice.log_batching import BatchingStreamHandler
+
 GUNICORN_ACCESS_LOGGER = "gunicorn.access"
 
 
-def configure(*, service: str, level: str, fmt: str = "json") -> None:
-    """Send structlog and stdlib logging to stdout through one formatter; safe to call again."""
+def configure(
+    *, service: str, level: str, fmt: str = "json", flush_seconds: float | None = None
+) -> None:
+    """Send structlog and stdlib logging to stdout through one formatter; safe to call again.
+
+    With `flush_seconds`, lines are written in batches at most that late (see log_batching).
+    """
     structlog.configure(
         processors=[
             *_shared_processors(service),
@@ -40,7 +47,14 @@ def configure(*, service: str, level: str, fmt: str = "json") -> None:
     for handler in list(root.handlers):
         if isinstance(handler.formatter, ServiceFormatter):
             root.removeHandler(handler)  # ours from an earlier call, or gunicorn's logconfig
-    handler = logging.StreamHandler(sys.stdout)
+            if isinstance(handler, BatchingStreamHandler):
+                # Written out, not closed: gunicorn's loggers may still write through it.
+                handler.flush()
+    handler = (
+        logging.StreamHandler(sys.stdout)
+        if flush_seconds is None
+        else BatchingStreamHandler(sys.stdout, interval=flush_seconds)
+    )
     handler.setFormatter(ServiceFormatter(service=service, fmt=fmt))
     root.addHandler(handler)
     root.setLevel(level)
@@ -67,13 +81,17 @@ class ServiceFormatter(structlog.stdlib.ProcessorFormatter):
         )
 
 
-def gunicorn_logconfig(*, service: str, level: str, fmt: str) -> dict[str, Any]:
-    """gunicorn's `logconfig_dict`: its error and access logs as JSON lines on stdout."""
+def gunicorn_logconfig(
+    *, service: str, level: str, fmt: str, flush_seconds: float
+) -> dict[str, Any]:
+    """gunicorn's `logconfig_dict`: its error and access logs as JSON lines on stdout, written
+    in batches at most `flush_seconds` late."""
     formatter = {"()": ServiceFormatter, "service": service, "fmt": fmt}
     handler = {
-        "class": "logging.StreamHandler",
+        "class": "mlservice.log_batching.BatchingStreamHandler",
         "formatter": "service",
         "stream": "ext://sys.stdout",
+        "interval": flush_seconds,
     }
     return {
         "version": 1,

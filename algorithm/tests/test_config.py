@@ -73,6 +73,7 @@ def test_blank_values_keep_the_default():
         ("TRAIN_LEASE_SECONDS", "1", "TRAIN_LEASE_SECONDS must be at least 3"),
         ("TRAIN_MAX_ATTEMPTS", "0", "TRAIN_MAX_ATTEMPTS at least 1"),
         ("ACTIVATE_TIMEOUT_SECONDS", "0", "ACTIVATE_TIMEOUT_SECONDS must be positive"),
+        ("LOG_FLUSH_SECONDS", "0", "LOG_FLUSH_SECONDS must be positive"),
     ],
 )
 def test_invalid_values_fail_fast_naming_the_variable(name, value, message):

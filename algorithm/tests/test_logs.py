@@ -152,8 +152,19 @@ def test_console_format_is_readable(capsys):
 
 def test_gunicorn_logconfig_is_a_valid_dict_config():
     logging.config.dictConfig(
-        logs.gunicorn_logconfig(service="algorithm", level="INFO", fmt="json")
+        logs.gunicorn_logconfig(service="algorithm", level="INFO", fmt="json", flush_seconds=1)
     )
     (handler,) = logging.getLogger("gunicorn.access").handlers
     assert isinstance(handler.formatter, logs.ServiceFormatter)
     assert logging.getLogger("gunicorn.access").propagate is False
+
+
+def test_configuring_again_writes_what_the_replaced_handler_held(capsys):
+    logs.configure(service="algorithm", level="INFO", fmt="json", flush_seconds=3600)
+    logging.getLogger("x").info("held back")
+    assert capsys.readouterr().out == ""
+
+    logs.configure(service="worker", level="INFO", fmt="json")
+
+    (line,) = capsys.readouterr().out.splitlines()
+    assert json.loads(line)["event"] == "held back"

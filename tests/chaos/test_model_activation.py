@@ -72,6 +72,7 @@ def served_versions(stack) -> dict[str, str | None]:
 
 def loads_of(stack, version: str, since: datetime) -> list[float]:
     """When (epoch seconds) ML API workers loaded `version` since `since`, from their logs."""
+    time.sleep(2)  # the ML API writes its info lines in batches, up to 1 s late
     logs = stack.compose(
         "logs", "--no-color", "--no-log-prefix", "--since", since.isoformat(), "algorithm"
     ).stdout

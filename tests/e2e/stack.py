@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,6 +73,16 @@ class Stack:
 
     def logs(self, *services: str) -> str:
         return self.compose("logs", "--no-color", *services).stdout
+
+    def lines_with(self, service: str, needle: str, *, timeout: float = 10) -> list[str]:
+        """`service`'s log lines that hold `needle`, waited for: nginx, web and the ML API
+        write their lines in batches, up to LOG_FLUSH_SECONDS (1 s) late."""
+        deadline = time.monotonic() + timeout
+        while True:
+            lines = [line for line in self.logs(service).splitlines() if needle in line]
+            if lines or time.monotonic() > deadline:
+                return lines
+            time.sleep(0.5)
 
     def exec(self, service: str, *command: str):
         """Run a command in a running service container; the caller checks returncode.

@@ -93,5 +93,4 @@ def test_a_request_id_is_logged_by_nginx_web_and_the_ml_api(stack, api, trained_
     assert response.status_code == 200
     assert response.headers["X-Request-ID"] == request_id
     for service in ("nginx", "web", "algorithm"):
-        lines = [line for line in stack.logs(service).splitlines() if request_id in line]
-        assert lines, f"{service} did not log request id {request_id}"
+        assert stack.lines_with(service, request_id), f"{service} did not log {request_id}"

@@ -129,8 +129,7 @@ def test_one_grep_follows_a_training_request_through_every_service(
     stack, trained_job, train_request_id
 ):
     for service in ("nginx", "web", "algorithm", "algorithm_celery"):
-        lines = [line for line in stack.logs(service).splitlines() if train_request_id in line]
-        assert lines, f"{service} never logged {train_request_id}"
+        assert stack.lines_with(service, train_request_id), f"{service} never logged it"
     worker_lines = [
         json.loads(line.split("|", 1)[1].strip())
         for line in stack.logs("algorithm_celery").splitlines()

@@ -21,10 +21,11 @@ from observability import SERVICE
 LOG_FORMATS = ("json", "console")
 
 
-def logging_config(*, level: str, log_format: str) -> dict[str, Any]:
+def logging_config(*, level: str, log_format: str, flush_seconds: float = 1.0) -> dict[str, Any]:
     """A logging.config.dictConfig dictionary that renders every stdlib record with structlog.
 
-    settings.LOGGING for Django, `logconfig_dict` for gunicorn's master and workers.
+    settings.LOGGING for Django, `logconfig_dict` for gunicorn's master and workers. Lines are
+    written in batches, at most `flush_seconds` late; see log_batching.
     """
     renderer = (
         structlog.processors.JSONRenderer(ensure_ascii=False)
@@ -32,9 +33,10 @@ def logging_config(*, level: str, log_format: str) -> dict[str, Any]:
         else structlog.dev.ConsoleRenderer(colors=False)
     )
     handler = {
-        "class": "logging.StreamHandler",
+        "class": "observability.log_batching.BatchingStreamHandler",
         "formatter": "structured",
         "stream": "ext://sys.stdout",
+        "interval": flush_seconds,
     }
     own = {"handlers": ["stdout"], "level": level, "propagate": False}
     return {

@@ -232,7 +232,9 @@ LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 # json: one object per line (containers); console: readable lines for local development.
 LOG_FORMAT = env_choice("LOG_FORMAT", "json", LOG_FORMATS)
 LOGGING_CONFIG = "observability.logging.configure_logging"
-LOGGING = logging_config(level=LOG_LEVEL, log_format=LOG_FORMAT)
+# Log lines are written in batches, at most this late; warnings and errors at once.
+LOG_FLUSH_SECONDS = env_float("LOG_FLUSH_SECONDS", 1.0)
+LOGGING = logging_config(level=LOG_LEVEL, log_format=LOG_FORMAT, flush_seconds=LOG_FLUSH_SECONDS)
 
 # Sentry is off unless SENTRY_DSN is set; events never carry PII (see observability.sentry).
 SENTRY_DSN = env_secret("SENTRY_DSN")
