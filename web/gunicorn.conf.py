@@ -4,6 +4,7 @@ the environment.
 Run: gunicorn -c gunicorn.conf.py config.wsgi:application
 """
 
+import gc
 import os
 import shutil
 from pathlib import Path
@@ -63,6 +64,19 @@ logconfig_dict = logging_config(
     log_format=_log_format if _log_format in LOG_FORMATS else "json",
     flush_seconds=float(_env_str("LOG_FLUSH_SECONDS", "1")),
 )
+
+
+def post_worker_init(worker) -> None:
+    """Import the URLconf and its views now, then exempt everything loaded so far from the
+    garbage collector's full passes.
+
+    Those objects live as long as the worker; a full pass over them (~100k) took 23 ms,
+    holding the GIL and so stalling every request of the worker (BENCHMARKS.md).
+    """
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 - the import is the point
+    gc.freeze()
 
 
 def on_starting(server) -> None:

@@ -1,6 +1,9 @@
 """gunicorn.conf.py: the settings it hands gunicorn, from the environment or defaults."""
 
+import gc
+import logging
 import runpy
+from types import SimpleNamespace
 
 import pytest
 
@@ -37,3 +40,12 @@ def test_defaults_fit_the_two_core_host(monkeypatch):
 def test_the_environment_overrides_them(monkeypatch, variable, setting, value, expected):
     monkeypatch.setenv(variable, value)
     assert runpy.run_path(CONF)[setting] == expected
+
+
+def test_post_worker_init_exempts_what_the_worker_loaded_from_full_collections(app):
+    worker = SimpleNamespace(wsgi=app, log=logging.getLogger("test"))
+    try:
+        runpy.run_path(CONF)["post_worker_init"](worker)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

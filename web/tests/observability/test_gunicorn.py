@@ -1,6 +1,7 @@
 """gunicorn.conf.py: its hooks, and a real two-worker gunicorn serving aggregated metrics and
 JSON logs."""
 
+import gc
 import json
 import os
 import runpy
@@ -66,6 +67,14 @@ def test_settings_come_from_the_environment(monkeypatch):
 
     assert (conf["workers"], conf["threads"], conf["timeout"]) == (3, 8, 90)
     assert conf["forwarded_allow_ips"] == "172.31.250.0/24"
+
+
+def test_post_worker_init_exempts_the_loaded_app_from_full_collections(gunicorn_conf):
+    try:
+        gunicorn_conf["post_worker_init"](None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
 
 
 def test_on_starting_empties_the_metrics_directory_but_keeps_it(gunicorn_conf, tmp_path):
