@@ -25,8 +25,6 @@ class BenchConfig:
     project: str
     http_port: int
     db_port: int
-    algorithm_port: int
-    peers_port: int
     keep_stack: bool
     sections: tuple[str, ...]
     linear_svc_sizes: tuple[int, ...]
@@ -57,8 +55,6 @@ class BenchConfig:
             project=env.get("BENCH_PROJECT", "textclf-bench"),
             http_port=int(env.get("BENCH_HTTP_PORT", "18090")),
             db_port=int(env.get("BENCH_DB_PORT", "18091")),
-            algorithm_port=int(env.get("BENCH_ALGORITHM_PORT", "18092")),
-            peers_port=int(env.get("BENCH_PEERS_PORT", "18093")),
             keep_stack=env.get("BENCH_KEEP_STACK", "0") == "1",
             sections=sections,
             linear_svc_sizes=_sizes(

@@ -1,8 +1,8 @@
 """The bench's own compose project: the product's compose file plus bench/docker-compose.bench.yml.
 
-The override publishes Postgres, the algorithm API and the peers' app on loopback ports of their
-own (the product publishes nginx only), raises the rate limits so that they do not cap the
-measurements, and adds the peers' app. `down -v` removes every container and volume.
+The override publishes Postgres on a loopback port of its own (the product publishes nginx only)
+and adds the peers' app; the bench raises the rate limits so that they do not cap the
+measurements. `down -v` removes every container and volume.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ SERVICES = (
     "db", "redis", "web_migrate", "web", "algorithm_migrate", "algorithm", WORKER, "nginx", "peers",
 )  # fmt: skip
 _GUNICORN_BOOT = "Booting worker"
+_NETWORKS_FORMAT = "{{range .NetworkSettings.Networks}}{{.IPAddress}},{{.Gateway}} {{end}}"
 # Far above anything two cores can serve, so neither limiter shapes a measurement.
 UNLIMITED_RATES = {
     "NGINX_API_RATE": "1000000r/s",
@@ -45,17 +46,21 @@ class ComposeError(RuntimeError):
 class Stack:
     config: BenchConfig
 
+    # HTTP goes to the containers' own addresses on their bridge network, as traffic from
+    # another host arrives (through the kernel's NAT), not to the loopback port nginx publishes:
+    # Docker relays loopback connections through docker-proxy, a userland copy of every byte
+    # that cost 0.13 ms of CPU per prediction on the bench's two cores (BENCHMARKS.md).
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.config.http_port}"
+        return f"http://{self.address('nginx')}"
 
     @property
     def algorithm_url(self) -> str:
-        return f"http://127.0.0.1:{self.config.algorithm_port}"
+        return f"http://{self.address('algorithm')}:8000"
 
     @property
     def peers_url(self) -> str:
-        return f"http://127.0.0.1:{self.config.peers_port}"
+        return f"http://{self.address('peers')}:8000"
 
     @property
     def database_url(self) -> str:
@@ -98,6 +103,21 @@ class Stack:
     def container_id(self, service: str) -> str:
         return self.compose("ps", "-q", service).stdout.strip()
 
+    def address(self, service: str) -> str:
+        """The service container's IP on a network the host can reach (one with a gateway:
+        the host has no route into `internal` networks)."""
+        networks = subprocess.run(
+            ["docker", "inspect", "--format", _NETWORKS_FORMAT, self.container_id(service)],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.split()
+        for network in networks:
+            address, gateway = network.split(",")
+            if address and gateway:
+                return address
+        raise ComposeError(f"{service} is on no network the host can reach: {networks}")
+
     def gunicorn_boots(
         self, services: tuple[str, ...], *, since: datetime, until: datetime
     ) -> dict[str, int]:
@@ -120,8 +140,6 @@ class Stack:
         return {
             "HTTP_PORT": str(self.config.http_port),
             "BENCH_DB_PORT": str(self.config.db_port),
-            "BENCH_ALGORITHM_PORT": str(self.config.algorithm_port),
-            "BENCH_PEERS_PORT": str(self.config.peers_port),
             "ADMIN_USERNAME": ADMIN_USERNAME,
             "ADMIN_PASSWORD": ADMIN_PASSWORD,
             "ML_SERVICE_TOKEN": ML_SERVICE_TOKEN,
