@@ -139,3 +139,9 @@ def test_lines_still_pending_at_exit_are_written():
     )
 
     assert result.stdout == "said just before exiting\n"
+
+
+@pytest.mark.parametrize("interval", [0, -1])
+def test_an_interval_that_would_make_the_flusher_spin_is_refused(stream, interval):
+    with pytest.raises(ValueError, match="interval must be positive"):
+        BatchingStreamHandler(stream, interval=interval)
