@@ -53,7 +53,8 @@ PROFILES = {
             "FLOWER_PASSWORD": OPS_PASSWORD,
             "OPS_PASSWORD": OPS_PASSWORD,
             "GRAFANA_ADMIN_PASSWORD": "e2e-grafana-password",
-            "EDGE_SUBNET": "10.250.251.0/24",
+            # Override to run two prod-profile suites side by side.
+            "EDGE_SUBNET": os.environ.get("E2E_EDGE_SUBNET", "10.250.251.0/24"),
         },
         "services": (
             "db",
