@@ -56,7 +56,9 @@ def create_app(config: Settings | None = None, *, service: str = "algorithm") ->
     for blueprint in (health.bp, metrics_api.bp, training.bp, prediction.bp, models.bp):
         app.register_blueprint(blueprint)
     app.extensions["model_store"] = ModelStore(
-        settings.models_dir, signing_key=settings.model_signing_key
+        settings.models_dir,
+        signing_key=settings.model_signing_key,
+        max_bytes=settings.model_max_bytes,
     )
     if not multiproc.is_active():
         structlog.get_logger(__name__).warning(

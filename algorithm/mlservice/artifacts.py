@@ -3,6 +3,7 @@
     MODELS_DIR/
       versions/<version>/{model.pickle, vectorizer.pickle, metadata.json}
       current -> versions/<version>
+      last_good -> versions/<version>   the last version made current after verifying it
       fence                      the highest fence number ever published
       .publish.lock              fcntl lock held by whoever moves `current`
       tmp/                       staging area (same filesystem, so renames are atomic)
@@ -15,7 +16,14 @@ renames a directory out of versions/ before deleting it, so no reader sees a hal
 Integrity (paperless-ngx's model handling): metadata.json holds both pickles' sha256 and an HMAC
 signature (MODEL_SIGNING_KEY) over the rest of it. A reader checks the signature, the version,
 the format and scikit-learn versions and the checksums, and only then unpickles; anything else is
-an ArtifactError with a `reason`, which callers treat as "not this model".
+an ArtifactError with a `reason`, which callers treat as "not this model". A version larger
+than MODEL_MAX_BYTES on disk is refused from its file sizes alone, before anything is read.
+
+`last_good` moves with `current` whenever a writer makes a version current (a publish, which has
+just signed it, or an activation, which has just verified it), under the publish lock. Anything
+else that moves `current` (an attacker, a hand-made link, a restore) leaves `last_good` behind,
+so every API process that refuses `current` falls back to the same version, read from the disk
+rather than from whatever that process happened to hold.
 
 Writers (only the worker: the API mounts the volume read-only) take the publish lock. A training
 run publishes with its fence number: if a newer run (higher fence) has already published, or its
@@ -54,10 +62,14 @@ MODEL_FILE = "model.pickle"
 VECTORIZER_FILE = "vectorizer.pickle"
 METADATA_FILE = "metadata.json"
 CURRENT_LINK = "current"
+LAST_GOOD_LINK = "last_good"
 VERSIONS_DIR = "versions"
 STAGING_DIR = "tmp"
 LOCK_FILE = ".publish.lock"
 FENCE_FILE = "fence"
+# Metadata lists labels and metrics: far below this even at TRAIN_MAX_LABELS. Listing versions
+# reads every metadata.json, so an oversized one is skipped rather than read.
+MAX_METADATA_BYTES = 4 * 1024 * 1024
 # Staging entries older than this belong to a crashed publish and are swept by the next one.
 STALE_STAGING_SECONDS = 3600
 # e.g. 20261127T010203.123456Z-3fa2c1: sorts by time; microseconds order quick successive publishes.
@@ -65,9 +77,9 @@ VERSION_PATTERN = re.compile(r"^\d{8}T\d{6}\.\d{6}Z-[0-9a-f]{6}$")
 
 
 class ArtifactError(Exception):
-    """A version is missing, corrupt or incompatible with this build.
+    """A version is missing, corrupt, too large or incompatible with this build.
 
-    `reason` is a short fixed word for metrics and health: incomplete, unreadable,
+    `reason` is a short fixed word for metrics and health: incomplete, unreadable, too_large,
     unsigned, bad_signature, wrong_version, incompatible, checksum_mismatch, unpickle_failed,
     vanished.
     """
@@ -94,6 +106,10 @@ class Superseded(PublishRefused):
 
 class LeaseLost(PublishRefused):
     """The run's job no longer holds the lease its fence number stands for."""
+
+
+class ModelTooLarge(PublishRefused):
+    """The serialized model exceeds MODEL_MAX_BYTES, which the API would refuse to load."""
 
 
 @dataclass(frozen=True)
@@ -123,6 +139,7 @@ def publish(
     signing_key: str,
     fence: int | None = None,
     still_leased: Callable[[], bool] | None = None,
+    max_bytes: int | None = None,
 ) -> str:
     """Write a signed new version, point `current` at it, prune old versions; returns its id.
 
@@ -130,7 +147,8 @@ def publish(
     version, created_at, format and library versions, the pickles' sha256, the fence and the
     signature are added here. The files are staged without the lock; the lock is held only to
     check the fence and the lease (`still_leased`, asked last) and to make the version visible.
-    Raises Superseded or LeaseLost (nothing published), or OSError (e.g. ENOSPC): in every case
+    Raises ModelTooLarge (the version's files would exceed `max_bytes`, which the API refuses to
+    load), Superseded or LeaseLost (nothing published), or OSError (e.g. ENOSPC): in every case
     the staging directory is removed and `current` is untouched.
     """
     versions_dir = models_dir / VERSIONS_DIR
@@ -144,9 +162,10 @@ def publish(
     staging = Path(tempfile.mkdtemp(dir=staging_root, prefix=f"publish-{version}-"))
     try:
         staging.chmod(0o755)  # mkdtemp's 0700 would hide the version from the API's user
+        budget = _SizeBudget(max_bytes)
         checksums = {
-            MODEL_FILE: _write_pickle(staging / MODEL_FILE, model),
-            VECTORIZER_FILE: _write_pickle(staging / VECTORIZER_FILE, vectorizer),
+            MODEL_FILE: _write_pickle(staging / MODEL_FILE, model, budget),
+            VECTORIZER_FILE: _write_pickle(staging / VECTORIZER_FILE, vectorizer, budget),
         }
         full_metadata = {
             **metadata,
@@ -158,10 +177,9 @@ def publish(
             "fence": fence,
         }
         full_metadata[signing.SIGNATURE_FIELD] = signing.sign(full_metadata, signing_key)
-        _write_file(
-            staging / METADATA_FILE,
-            json.dumps(full_metadata, indent=2, sort_keys=True).encode("utf-8"),
-        )
+        metadata_blob = json.dumps(full_metadata, indent=2, sort_keys=True).encode("utf-8")
+        budget.add(len(metadata_blob), METADATA_FILE)
+        _write_file(staging / METADATA_FILE, metadata_blob)
         _fsync_dir(staging)
         with publish_lock(models_dir):
             newest = published_fence(models_dir)
@@ -174,7 +192,7 @@ def publish(
                 raise LeaseLost("lost its lease (a newer run took over); nothing was published")
             os.rename(staging, versions_dir / version)
             _fsync_dir(versions_dir)
-            _point_current_at(models_dir, version)
+            _make_current(models_dir, version)
             if fence is not None:
                 _write_fence(models_dir, fence)
             log.info("Published model version", model_version=version, fence=fence)
@@ -185,12 +203,15 @@ def publish(
     return version
 
 
-def activate(models_dir: Path, version: str, *, signing_key: str) -> None:
-    """Point `current` at a kept version after verifying it (the worker's side of a switch)."""
+def activate(
+    models_dir: Path, version: str, *, signing_key: str, max_bytes: int | None = None
+) -> None:
+    """Point `current` (and `last_good`) at a kept version after verifying it (the worker's side
+    of a switch)."""
     with publish_lock(models_dir):
-        verify(models_dir, version, signing_key=signing_key)
-        if current_version(models_dir) != version:
-            _point_current_at(models_dir, version)
+        verify(models_dir, version, signing_key=signing_key, max_bytes=max_bytes)
+        if current_version(models_dir) != version or last_good_version(models_dir) != version:
+            _make_current(models_dir, version)
     log.info("Activated model version", model_version=version)
 
 
@@ -218,20 +239,37 @@ def published_fence(models_dir: Path) -> int | None:
 
 def current_version(models_dir: Path) -> str | None:
     """The version `current` points at, with one readlink; None without a published model."""
+    return _link_version(models_dir, CURRENT_LINK)
+
+
+def last_good_version(models_dir: Path) -> str | None:
+    """The version last made current by a publish or a verified activation (one readlink);
+    None before the first one (or for versions published before this pointer existed)."""
+    return _link_version(models_dir, LAST_GOOD_LINK)
+
+
+def _link_version(models_dir: Path, name: str) -> str | None:
     try:
-        target = os.readlink(models_dir / CURRENT_LINK)
-    except FileNotFoundError:
+        target = os.readlink(models_dir / name)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:  # e.g. not a symlink (EINVAL): not a pointer we wrote
+        log.error("Ignoring a model pointer that is not a link", link=name, error=str(exc))
         return None
     version = Path(target).name
     if not VERSION_PATTERN.match(version):
-        log.error("Ignoring the current link: it does not point at a version", target=target)
+        log.error(
+            "Ignoring a model pointer: it does not point at a version", link=name, target=target
+        )
         return None
     return version
 
 
-def load(models_dir: Path, version: str, *, signing_key: str) -> ModelArtifacts:
+def load(
+    models_dir: Path, version: str, *, signing_key: str, max_bytes: int | None = None
+) -> ModelArtifacts:
     """Verify, then unpickle one version. Raises ArtifactError (VersionVanished if gone)."""
-    metadata, blobs = _read_verified(models_dir, version, signing_key)
+    metadata, blobs = _read_verified(models_dir, version, signing_key, max_bytes)
     try:
         model = pickle.loads(blobs[MODEL_FILE])
         vectorizer = pickle.loads(blobs[VECTORIZER_FILE])
@@ -242,20 +280,26 @@ def load(models_dir: Path, version: str, *, signing_key: str) -> ModelArtifacts:
     return ModelArtifacts(version=version, model=model, vectorizer=vectorizer, metadata=metadata)
 
 
-def verify(models_dir: Path, version: str, *, signing_key: str) -> dict[str, Any]:
-    """The version's metadata if it is signed, intact and compatible; never unpickles."""
-    metadata, _ = _read_verified(models_dir, version, signing_key)
+def verify(
+    models_dir: Path, version: str, *, signing_key: str, max_bytes: int | None = None
+) -> dict[str, Any]:
+    """The version's metadata if it is signed, intact, compatible and not larger than
+    `max_bytes`; never unpickles."""
+    metadata, _ = _read_verified(models_dir, version, signing_key, max_bytes)
     return metadata
 
 
 def _read_verified(
-    models_dir: Path, version: str, signing_key: str
+    models_dir: Path, version: str, signing_key: str, max_bytes: int | None = None
 ) -> tuple[dict[str, Any], dict[str, bytes]]:
-    """Metadata and pickle bytes, checked in order: signature, version, compatibility, sha256."""
+    """Metadata and pickle bytes, checked in order: size on disk (before reading anything),
+    signature, version, compatibility, sha256."""
     if not VERSION_PATTERN.match(version):
         raise VersionVanished(f"Not a model version: {version!r}.")
     directory = models_dir / VERSIONS_DIR / version
     try:
+        if max_bytes is not None:
+            _check_size_on_disk(directory, version, max_bytes)
         metadata = json.loads((directory / METADATA_FILE).read_bytes())
         blobs = {name: (directory / name).read_bytes() for name in (MODEL_FILE, VECTORIZER_FILE)}
     except FileNotFoundError:
@@ -299,8 +343,14 @@ def list_versions(models_dir: Path) -> list[dict[str, Any]]:
         return []
     listed = []
     for version in sorted(_version_names(versions_dir), reverse=True):
+        path = versions_dir / version / METADATA_FILE
         try:
-            listed.append(json.loads((versions_dir / version / METADATA_FILE).read_bytes()))
+            if path.stat().st_size > MAX_METADATA_BYTES:
+                log.warning(
+                    "Skipping a model version with oversized metadata", model_version=version
+                )
+                continue
+            listed.append(json.loads(path.read_bytes()))
         except FileNotFoundError:
             continue  # pruned while listing
         except (OSError, ValueError):
@@ -309,11 +359,12 @@ def list_versions(models_dir: Path) -> list[dict[str, Any]]:
 
 
 def prune(models_dir: Path, *, keep: int) -> list[str]:
-    """Delete all but the newest `keep` versions, never the current one; returns the deleted."""
+    """Delete all but the newest `keep` versions, never the current or the last good one;
+    returns the deleted."""
     versions_dir = models_dir / VERSIONS_DIR
-    current = current_version(models_dir)
+    spared = {current_version(models_dir), last_good_version(models_dir)}
     names = sorted(_version_names(versions_dir), reverse=True)
-    doomed = [name for name in names[keep:] if name != current]
+    doomed = [name for name in names[keep:] if name not in spared]
     staging_root = models_dir / STAGING_DIR
     staging_root.mkdir(parents=True, exist_ok=True)
     for name in doomed:
@@ -350,13 +401,53 @@ def _check_compatible(version: str, metadata: dict[str, Any]) -> None:
         )
 
 
-def _point_current_at(models_dir: Path, version: str) -> None:
+def _make_current(models_dir: Path, version: str) -> None:
+    """Point `last_good`, then `current`, at a version the caller has just signed or verified.
+
+    `last_good` first: a crash in between leaves `current` on the previous (good) version and
+    `last_good` on the new one, both verified; readers serve `current` while it verifies.
+    """
+    _point_link(models_dir, LAST_GOOD_LINK, version)
+    _point_link(models_dir, CURRENT_LINK, version)
+
+
+def _point_link(models_dir: Path, name: str, version: str) -> None:
     # The link's text is relative to MODELS_DIR, wherever the volume is mounted; building it in
     # the staging area leaves a crashed switch's leftover where the sweep finds it.
     link_tmp = models_dir / STAGING_DIR / f"link-{secrets.token_hex(8)}"
     os.symlink(Path(VERSIONS_DIR) / version, link_tmp)
-    os.replace(link_tmp, models_dir / CURRENT_LINK)
+    os.replace(link_tmp, models_dir / name)
     _fsync_dir(models_dir)
+
+
+class _SizeBudget:
+    """Counts a version's bytes as they are serialized; over `limit`, refuses before writing."""
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit
+        self.used = 0
+
+    def add(self, size: int, name: str) -> None:
+        self.used += size
+        if self.limit is not None and self.used > self.limit:
+            raise ModelTooLarge(
+                f"The trained model is too large: {name} brings it to {self.used:,} bytes; at "
+                f"most MODEL_MAX_BYTES={self.limit:,} are allowed (the ML API would refuse to "
+                "load it). Nothing was published; lower TRAIN_MAX_FEATURES or the label count."
+            )
+
+
+def _check_size_on_disk(directory: Path, version: str, max_bytes: int) -> None:
+    """Refuse a version whose files add up to more than `max_bytes`, from their sizes alone."""
+    total = 0
+    for name in (METADATA_FILE, MODEL_FILE, VECTORIZER_FILE):
+        total += os.stat(directory / name).st_size
+    if total > max_bytes:
+        raise ArtifactError(
+            f"Model version {version} is {total:,} bytes on disk; at most "
+            f"MODEL_MAX_BYTES={max_bytes:,} are loaded.",
+            reason="too_large",
+        )
 
 
 def _write_fence(models_dir: Path, fence: int) -> None:
@@ -366,8 +457,9 @@ def _write_fence(models_dir: Path, fence: int) -> None:
     _fsync_dir(models_dir)
 
 
-def _write_pickle(path: Path, obj: Any) -> str:
+def _write_pickle(path: Path, obj: Any, budget: _SizeBudget) -> str:
     blob = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    budget.add(len(blob), path.name)
     _write_file(path, blob)
     return hashlib.sha256(blob).hexdigest()
 

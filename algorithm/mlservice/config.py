@@ -81,6 +81,15 @@ class Settings:
     train_max_attempts: int = 2
     # How long POST /models/<version>/activate waits for the worker to switch `current`.
     activate_timeout_seconds: float = 10.0
+    # Training caps, checked before anything is published. The vocabulary a TF-IDF keeps (terms
+    # by frequency); the Debian corpus has about 80k terms, so the default leaves it whole.
+    train_max_features: int = 200_000
+    # Distinct labels in `data`, counted while the rows are read (the corpus has 58).
+    train_max_labels: int = 500
+    # A model version's files on disk (pickles + metadata). The worker refuses to publish more,
+    # before fitting when labels x features alone would exceed it; the API refuses to read more.
+    # An API process holds about twice the model (classifier + the fast path's weights).
+    model_max_bytes: int = 128 * 1024 * 1024
 
     def __post_init__(self) -> None:
         if self.classifier not in CLASSIFIER_NAMES:
@@ -108,9 +117,13 @@ class Settings:
             "text_max_length",
             "predict_batch_max",
             "max_request_bytes",
+            "train_max_features",
+            "model_max_bytes",
         ):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name.upper()} must be at least 1.")
+        if self.train_max_labels < 2:
+            raise ConfigError("TRAIN_MAX_LABELS must be at least 2 (a classifier needs two).")
         if self.broker_connect_timeout <= 0:
             raise ConfigError("BROKER_CONNECT_TIMEOUT must be positive.")
         if self.train_lease_seconds < 3 or self.train_max_attempts < 1:

@@ -6,6 +6,7 @@ what to hold in memory. Rows come in id order so the same table always trains th
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 
 import psycopg
@@ -22,12 +23,46 @@ def iter_batches(conn: psycopg.Connection, *, batch_size: int) -> Iterator[list[
             yield batch
 
 
-def read_all(conn: psycopg.Connection, *, batch_size: int) -> tuple[list[str], list[str]]:
-    """All texts and labels, as two parallel lists."""
+class TooManyLabels(ValueError):
+    """The table holds more distinct labels than a model may have (TRAIN_MAX_LABELS)."""
+
+    def __init__(self, count: int, limit: int) -> None:
+        super().__init__(
+            f"Training data has {count:,} labels; at most TRAIN_MAX_LABELS={limit:,} are allowed."
+        )
+        self.count = count
+        self.limit = limit
+
+
+def read_all(
+    conn: psycopg.Connection, *, batch_size: int, max_labels: int | None = None
+) -> tuple[list[str], list[str]]:
+    """All texts and labels, as two parallel lists.
+
+    Raises TooManyLabels as soon as the rows read so far carry more than `max_labels` distinct
+    labels: a table crafted with one label per row is refused before it is held, let alone fitted.
+    """
     texts: list[str] = []
     labels: list[str] = []
-    for batch in iter_batches(conn, batch_size=batch_size):
-        for text, label in batch:
+    seen: set[str] = set()
+    batches = iter_batches(conn, batch_size=batch_size)
+    try:
+        for text, label in itertools.chain.from_iterable(batches):
+            if label not in seen:
+                seen.add(label)
+                if max_labels is not None and len(seen) > max_labels:
+                    break
             texts.append(text)
             labels.append(label)
+    finally:
+        batches.close()  # ends the named cursor's transaction before the count below
+    if max_labels is not None and len(seen) > max_labels:
+        del texts, labels
+        raise TooManyLabels(count_labels(conn), max_labels)
     return texts, labels
+
+
+def count_labels(conn: psycopg.Connection) -> int:
+    """Distinct labels in the whole table (for the message of a refusal)."""
+    row = conn.execute("SELECT count(DISTINCT label) FROM data").fetchone()
+    return int(row[0]) if row else 0

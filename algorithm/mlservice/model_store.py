@@ -1,12 +1,18 @@
-"""The current model of this process, kept in memory and swapped when `current` moves.
+"""The model this process serves, kept in memory and swapped when `current` moves.
 
 Each gunicorn worker owns one ModelStore. A request costs one readlink while the version is
 unchanged; a new version is loaded once (under a lock, so concurrent requests don't unpickle it
-twice) and then served to every request, with no restart. A version that fails verification is
-logged, counted and remembered (health shows why); the previously loaded model keeps serving. A
-process that has loaded nothing yet (just started, or recycled by max_requests) serves the newest
-kept version that verifies instead, so a fresh worker never answers "no model" while a good one
-is on the volume.
+twice) and then served to every request, with no restart.
+
+When the version `current` points at is refused (unsigned, tampered, incompatible, larger than
+MODEL_MAX_BYTES), what to serve instead is decided from the models directory alone, so every
+worker of every replica serves the same version whatever it held before: the version `last_good`
+points at (the last one a publish or a verified activation made current), or, if that is missing
+or refused too, the newest kept version that verifies. A recorded pointer rather than "the newest
+older version" because the refused version may be older than the good one (a kept version
+pointed at by hand) and an operator's switch back to an older version must hold. The decision is
+remade only when `current` or `last_good` moves: while degraded, a request costs two readlinks.
+Nothing that verifies: no model (the API answers 503), the same answer everywhere.
 """
 
 from __future__ import annotations
@@ -36,101 +42,135 @@ class LoadedModel:
     predictor: Predictor
 
 
+@dataclass(frozen=True)
+class _Decision:
+    """What to serve for one (current, last_good) pair; swapped as a whole, read without lock."""
+
+    current: str | None
+    last_good: str | None
+    model: LoadedModel | None
+    # Why `current` is not the version served (None when it is).
+    refused: str | None = None
+
+
 class ModelStore:
-    def __init__(self, models_dir: Path, *, signing_key: str) -> None:
+    def __init__(self, models_dir: Path, *, signing_key: str, max_bytes: int | None = None) -> None:
         self.models_dir = models_dir
         self._signing_key = signing_key
+        self._max_bytes = max_bytes
         self._lock = threading.Lock()
-        self._loaded: LoadedModel | None = None
-        # The version `current` last pointed at that could not be served, and why.
-        self._rejected: tuple[str, str] | None = None
+        self._decision: _Decision | None = None
 
     def current(self) -> LoadedModel | None:
-        """The model `current` points at (or the last good one); None if there is none."""
+        """The model `current` points at, or the last good one if it is refused; None if none."""
         version = artifacts.current_version(self.models_dir)
         if version is None:
             return None
-        loaded = self._loaded
-        if loaded is not None and loaded.version == version:
-            return loaded
+        decision = self._decision
+        if decision is not None and decision.current == version:
+            if decision.refused is None:
+                return decision.model
+            if decision.last_good == artifacts.last_good_version(self.models_dir):
+                return decision.model
         with self._lock:
-            return self._load_locked()
+            return self._decide_locked()
 
     def error(self) -> str | None:
         """Why the version `current` points at is not being served, or None if it is."""
-        rejected = self._rejected
-        if rejected is None or rejected[0] != artifacts.current_version(self.models_dir):
+        decision = self._decision
+        if decision is None or decision.current != artifacts.current_version(self.models_dir):
             return None
-        return rejected[1]
+        return decision.refused
 
-    def _load_locked(self) -> LoadedModel | None:
+    def _decide_locked(self) -> LoadedModel | None:
         for _ in range(_LOAD_ATTEMPTS):
             version = artifacts.current_version(self.models_dir)
             if version is None:
                 return None
-            if self._loaded is not None and self._loaded.version == version:
-                return self._loaded  # another thread loaded it while we waited for the lock
-            if self._rejected is not None and version == self._rejected[0]:
-                return self._loaded
-            started = time.perf_counter()
+            last_good = artifacts.last_good_version(self.models_dir)
+            decision = self._decision
+            if (
+                decision is not None
+                and decision.current == version
+                and (decision.refused is None or decision.last_good == last_good)
+            ):
+                return decision.model  # another thread decided while we waited
             try:
-                found = artifacts.load(self.models_dir, version, signing_key=self._signing_key)
+                loaded = self._load(version)
             except artifacts.VersionVanished:
                 continue
             except artifacts.ArtifactError as exc:
-                metrics.MODEL_LOAD_FAILURES.labels(reason=exc.reason).inc()
+                fallback = self._fallback(refused=version, last_good=last_good)
                 log.error(
-                    "Refused model version; keeping the previous model",
+                    "Refused model version; serving the last good one",
                     model_version=version,
                     reason=exc.reason,
                     error=str(exc),
-                    serving=self._loaded.version if self._loaded else None,
+                    serving=fallback.version if fallback else None,
                 )
-                self._rejected = (version, str(exc))
-                if self._loaded is None:
-                    self._loaded = self._load_newest_good(refused=version)
-                return self._loaded
-            metrics.MODEL_LOAD_DURATION.observe(time.perf_counter() - started)
-            previous = self._loaded
-            self._loaded = LoadedModel(
-                version=found.version,
-                metadata=found.metadata,
-                predictor=make_predictor(found.vectorizer, found.model),
-            )
-            _export_model_gauges(self._loaded, previous)
-            log.info("Loaded model version", model_version=found.version)
-            return self._loaded
-        return self._loaded
-
-    def _load_newest_good(self, *, refused: str) -> LoadedModel | None:
-        """The newest kept version other than `refused` that verifies, loaded; or None."""
-        for metadata in artifacts.list_versions(self.models_dir):
-            version = metadata.get("version")
-            if not isinstance(version, str) or version == refused:
-                continue
-            try:
-                found = artifacts.load(self.models_dir, version, signing_key=self._signing_key)
-            except artifacts.ArtifactError as exc:
-                metrics.MODEL_LOAD_FAILURES.labels(reason=exc.reason).inc()
-                continue
-            loaded = LoadedModel(
-                version=found.version,
-                metadata=found.metadata,
-                predictor=make_predictor(found.vectorizer, found.model),
-            )
-            _export_model_gauges(loaded, None)
-            log.warning(
-                "Serving the newest good kept version instead of the refused current one",
-                model_version=version,
-                refused=refused,
-            )
+                self._switch(_Decision(version, last_good, fallback, refused=str(exc)))
+                return fallback
+            self._switch(_Decision(version, last_good, loaded))
+            log.info("Loaded model version", model_version=version)
             return loaded
+        return self._decision.model if self._decision else None
+
+    def _fallback(self, *, refused: str, last_good: str | None) -> LoadedModel | None:
+        """`last_good` if it verifies, else the newest kept version that does; or None."""
+        candidates = [last_good] if last_good not in (None, refused) else []
+        candidates += [
+            metadata["version"]
+            for metadata in artifacts.list_versions(self.models_dir)
+            if isinstance(metadata.get("version"), str)
+            and metadata["version"] not in (refused, last_good)
+        ]
+        for version in candidates:
+            try:
+                return self._load(version)
+            except artifacts.ArtifactError:
+                continue
         return None
 
+    def _load(self, version: str) -> LoadedModel:
+        """The version, verified on disk (so every process decides alike), and unpickled unless
+        this process already holds it. Refusals are counted and re-raised."""
+        held = self._decision.model if self._decision else None
+        reuse = held is not None and held.version == version
+        check = artifacts.verify if reuse else artifacts.load
+        started = time.perf_counter()
+        try:
+            found = check(
+                self.models_dir,
+                version,
+                signing_key=self._signing_key,
+                max_bytes=self._max_bytes,
+            )
+        except artifacts.VersionVanished:
+            raise
+        except artifacts.ArtifactError as exc:
+            metrics.MODEL_LOAD_FAILURES.labels(reason=exc.reason).inc()
+            raise
+        if reuse:
+            return held
+        metrics.MODEL_LOAD_DURATION.observe(time.perf_counter() - started)
+        return LoadedModel(
+            version=found.version,
+            metadata=found.metadata,
+            predictor=make_predictor(found.vectorizer, found.model),
+        )
 
-def _export_model_gauges(model: LoadedModel, previous: LoadedModel | None) -> None:
+    def _switch(self, decision: _Decision) -> None:
+        previous = self._decision.model if self._decision else None
+        self._decision = decision
+        if decision.model is not previous:
+            _export_model_gauges(decision.model, previous)
+
+
+def _export_model_gauges(model: LoadedModel | None, previous: LoadedModel | None) -> None:
     if previous is not None:
         metrics.MODEL_INFO.labels(version=previous.version).set(0)
+    if model is None:
+        return
     metrics.MODEL_INFO.labels(version=model.version).set(1)
     created_at = model.metadata.get("created_at")
     if isinstance(created_at, str):

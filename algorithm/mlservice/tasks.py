@@ -38,4 +38,9 @@ def train_model(job_id: str) -> None:
 )
 def activate_model(version: str) -> None:
     settings = current_app.config["SETTINGS"]
-    artifacts.activate(settings.models_dir, version, signing_key=settings.model_signing_key)
+    artifacts.activate(
+        settings.models_dir,
+        version,
+        signing_key=settings.model_signing_key,
+        max_bytes=settings.model_max_bytes,
+    )

@@ -157,7 +157,10 @@ class _Run:
 
 def _expected_failure(exc: Exception) -> str | None:
     """The job's error for a failure that is not a bug (no traceback for Sentry), else None."""
-    if isinstance(exc, text_classifier.TrainingDataError | artifacts.PublishRefused):
+    if isinstance(
+        exc,
+        text_classifier.TrainingDataError | data_source.TooManyLabels | artifacts.PublishRefused,
+    ):
         return str(exc)
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
         return (
@@ -174,7 +177,9 @@ def _train_and_publish(
 ) -> tuple[str, text_classifier.TrainedModel]:
     started = time.monotonic()
     with db.connect(settings) as conn:
-        texts, labels = data_source.read_all(conn, batch_size=settings.train_batch_size)
+        texts, labels = data_source.read_all(
+            conn, batch_size=settings.train_batch_size, max_labels=settings.train_max_labels
+        )
     run.phase("read", started)
     run.n_samples = len(texts)
     metrics.TRAINING_ROWS.set(run.n_samples)
@@ -186,6 +191,8 @@ def _train_and_publish(
         classifier=settings.classifier,
         min_samples=settings.train_min_samples,
         n_jobs=settings.train_n_jobs,
+        max_features=settings.train_max_features,
+        max_model_bytes=settings.model_max_bytes,
     )
     del texts, labels
     run.phase("fit", started)
@@ -209,6 +216,7 @@ def _train_and_publish(
         signing_key=settings.model_signing_key,
         fence=fence,
         still_leased=keeper.still_held,
+        max_bytes=settings.model_max_bytes,
     )
     run.phase("publish", started)
     return version, trained

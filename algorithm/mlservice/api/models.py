@@ -40,7 +40,12 @@ def activate_model(version: str):
     json_object(allowed=set(), allow_empty_body=True)  # no body, or {}
     settings = current_app.config["SETTINGS"]
     try:
-        artifacts.verify(settings.models_dir, version, signing_key=settings.model_signing_key)
+        artifacts.verify(
+            settings.models_dir,
+            version,
+            signing_key=settings.model_signing_key,
+            max_bytes=settings.model_max_bytes,
+        )
     except artifacts.VersionVanished:
         raise ApiError(404, "Model version not found.") from None
     except artifacts.ArtifactError as exc:

@@ -14,13 +14,17 @@ per-call overhead.
 Rare labels: a calibration fold needs at least one row of every label, so a label with fewer rows
 than folds in the rows being fitted is left out of that fit and reported in `excluded_labels`.
 Held-out rows of such labels stay in the test split, so the metrics count them as errors.
+
+Caps: `max_features` keeps the TF-IDF's most frequent terms; `max_model_bytes` refuses a fit whose
+linear model alone (one float64 weight per label and term) would exceed it, once the vocabulary
+is known and before the classifier allocates those weights.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from joblib import parallel_config
@@ -38,7 +42,8 @@ MIN_LABELS = 2
 
 
 class TrainingDataError(ValueError):
-    """The rows cannot train a model (too few rows or labels); the message says why."""
+    """The rows cannot train a model (too few rows or labels, or too large a model); the
+    message says why."""
 
 
 @dataclass(frozen=True)
@@ -51,19 +56,35 @@ class ClassifierSpec:
     calibration_folds: int
 
     def build_pipeline(self) -> Pipeline:
+        return Pipeline(
+            [
+                ("vectorizer", TfidfVectorizer(**self.vectorizer_params)),
+                ("classifier", self.build_classifier()),
+            ]
+        )
+
+    def build_classifier(self) -> CalibratedClassifierCV:
         estimator_class = {"LinearSVC": LinearSVC, "SVC": SVC}[self.estimator]
-        calibrated = CalibratedClassifierCV(
+        return CalibratedClassifierCV(
             estimator_class(**self.estimator_params),
             method="sigmoid",
             cv=self.calibration_folds,
             ensemble=False,
         )
-        return Pipeline(
-            [
-                ("vectorizer", TfidfVectorizer(**self.vectorizer_params)),
-                ("classifier", calibrated),
-            ]
+
+    def with_max_features(self, max_features: int | None) -> ClassifierSpec:
+        if max_features is None:
+            return self
+        return replace(
+            self, vectorizer_params={**self.vectorizer_params, "max_features": max_features}
         )
+
+    def weight_bytes(self, n_labels: int, n_features: int) -> int | None:
+        """The fitted linear model's weights (dense, float64: one per label per term, one row
+        for two labels), or None for estimators whose size the vocabulary does not predict."""
+        if self.estimator != "LinearSVC":
+            return None
+        return (1 if n_labels == 2 else n_labels) * n_features * 8
 
     def as_parameters(self, name: str) -> dict[str, Any]:
         return {
@@ -134,6 +155,8 @@ def train(
     classifier: str = "linear_svc",
     min_samples: int = 20,
     n_jobs: int = 1,
+    max_features: int | None = None,
+    max_model_bytes: int | None = None,
 ) -> TrainedModel:
     """Evaluate on a 75/25 split (random_state=0), then refit on every row.
 
@@ -141,9 +164,10 @@ def train(
     GIL, and threads share the sparse matrix instead of copying it to worker processes). BLAS is
     held to one thread meanwhile: the per-class sigmoid fits make thousands of tiny BLAS calls,
     which OpenBLAS's thread hand-off makes about 4x slower.
-    Raises TrainingDataError when the rows cannot make a model.
+    Raises TrainingDataError when the rows cannot make a model, or when its weights would exceed
+    `max_model_bytes` (checked once the vocabulary is fitted, before the classifier).
     """
-    spec = get_spec(classifier)
+    spec = get_spec(classifier).with_max_features(max_features)
     if len(texts) != len(labels):
         raise ValueError(f"{len(texts)} texts but {len(labels)} labels.")
     if len(texts) < min_samples:
@@ -159,11 +183,13 @@ def train(
     train_texts, test_texts, train_labels, test_labels = train_test_split(
         list(texts), list(labels), test_size=TEST_SIZE, random_state=RANDOM_STATE
     )
-    evaluated, _, n_train = _fit(spec, train_texts, train_labels, n_jobs, "training split")
+    evaluated, _, n_train = _fit(
+        spec, train_texts, train_labels, n_jobs, "training split", max_model_bytes
+    )
     metrics = evaluate(evaluated, test_texts, test_labels)
     metrics.update(n_train=n_train, n_test=len(test_texts))
 
-    final, excluded, _ = _fit(spec, list(texts), list(labels), n_jobs, "data")
+    final, excluded, _ = _fit(spec, list(texts), list(labels), n_jobs, "data", max_model_bytes)
     fitted_classifier = final.named_steps["classifier"]
     return TrainedModel(
         vectorizer=final.named_steps["vectorizer"],
@@ -204,7 +230,12 @@ def split_rare_labels(
 
 
 def _fit(
-    spec: ClassifierSpec, texts: list[str], labels: list[str], n_jobs: int, what: str
+    spec: ClassifierSpec,
+    texts: list[str],
+    labels: list[str],
+    n_jobs: int,
+    what: str,
+    max_model_bytes: int | None = None,
 ) -> tuple[Pipeline, dict[str, int], int]:
     kept_texts, kept_labels, excluded = split_rare_labels(texts, labels, spec.calibration_folds)
     usable = len(set(kept_labels))
@@ -213,12 +244,24 @@ def _fit(
             f"Training needs at least {MIN_LABELS} labels with {spec.calibration_folds} or more "
             f"rows each; the {what} has {usable} (left out: {_describe(excluded)})."
         )
-    pipeline = spec.build_pipeline()
+    vectorizer = TfidfVectorizer(**spec.vectorizer_params)
+    features = vectorizer.fit_transform(kept_texts)
+    n_features = features.shape[1]
+    weights = spec.weight_bytes(usable, n_features)
+    if max_model_bytes is not None and weights is not None and weights > max_model_bytes:
+        raise TrainingDataError(
+            f"The model would be too large: {usable:,} labels x {n_features:,} terms need "
+            f"{weights:,} bytes of weights; at most MODEL_MAX_BYTES={max_model_bytes:,} are "
+            "allowed. Lower TRAIN_MAX_FEATURES or the number of labels."
+        )
+    classifier = spec.build_classifier()
     with (
         threadpool_limits(limits=1, user_api="blas"),
         parallel_config(backend="threading", n_jobs=n_jobs),
     ):
-        pipeline.fit(kept_texts, kept_labels)
+        classifier.fit(features, kept_labels)
+    del features
+    pipeline = Pipeline([("vectorizer", vectorizer), ("classifier", classifier)])
     return pipeline, excluded, len(kept_texts)
 
 
