@@ -3,6 +3,7 @@ max_requests, still report one consistent set of metrics, and every log line is 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -12,17 +13,20 @@ import urllib.error
 import urllib.request
 
 import pytest
+from prometheus_client.mmap_dict import MmapedDict
 from prometheus_client.parser import text_string_to_metric_families
 
+from mlservice import artifacts
 from tests.conftest import ALGORITHM_DIR
-from tests.helpers import TEST_SERVICE_TOKEN, wait_for
+from tests.helpers import TEST_SERVICE_TOKEN, TEST_SIGNING_KEY, publish_trained, wait_for
 from tests.support.worker_process import free_port
 
 REQUESTS = 30
 
 
-@pytest.fixture
-def gunicorn(settings, tmp_path):
+@contextlib.contextmanager
+def run_gunicorn(settings, tmp_path, **extra_env: str):
+    """gunicorn.conf.py serving the app over `settings`; yields (base URL, log, metrics dir)."""
     port = free_port()
     prometheus_dir = tmp_path / "prometheus"
     prometheus_dir.mkdir()
@@ -35,11 +39,7 @@ def gunicorn(settings, tmp_path):
         "ML_SERVICE_TOKEN": TEST_SERVICE_TOKEN,
         "PROMETHEUS_MULTIPROC_DIR": str(prometheus_dir),
         "LOG_FORMAT": "json",
-        "GUNICORN_WORKERS": "2",
-        "GUNICORN_THREADS": "2",
-        # Recycle each worker several times during the test.
-        "GUNICORN_MAX_REQUESTS": "8",
-        "GUNICORN_MAX_REQUESTS_JITTER": "0",
+        **extra_env,
     }
     log_path = tmp_path / "gunicorn.log"
     with open(log_path, "wb") as log:
@@ -67,6 +67,20 @@ def gunicorn(settings, tmp_path):
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
+
+
+@pytest.fixture
+def gunicorn(settings, tmp_path):
+    with run_gunicorn(
+        settings,
+        tmp_path,
+        GUNICORN_WORKERS="2",
+        GUNICORN_THREADS="2",
+        # Recycle each worker several times during the test.
+        GUNICORN_MAX_REQUESTS="8",
+        GUNICORN_MAX_REQUESTS_JITTER="0",
+    ) as running:
+        yield running
 
 
 def _get(url: str, **headers: str) -> bytes | None:
@@ -118,3 +132,71 @@ def test_metrics_add_up_over_workers_and_restarts(gunicorn):
     assert all(r["service"] == "algorithm" and r["timestamp"].endswith("Z") for r in records)
     first = next(r for r in access if r["request_id"] == answered[0])
     assert (first["method"], first["path"], first["status"]) == ("GET", "/health/live", 200)
+
+
+def _post_json(url: str, body: dict) -> dict:
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", "X-Service-Token": TEST_SERVICE_TOKEN},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # a fresh connection each
+        return json.loads(response.read())
+
+
+def _served_by_worker(prometheus_dir) -> dict[str, str | None]:
+    """{pid: the version that worker serves}, from each worker's own ml_model_info file."""
+    served = {}
+    for path in prometheus_dir.glob("gauge_livemax_*.db"):
+        values = MmapedDict(str(path), read_mode=True)
+        try:
+            versions = [
+                json.loads(key)[2]["version"]
+                for key, value, *_ in values.read_all_values()
+                if json.loads(key)[0] == "ml_model_info" and value == 1
+            ]
+        finally:
+            values.close()
+        served[path.stem.rsplit("_", 1)[1]] = versions[0] if versions else None
+    return served
+
+
+def test_every_worker_serves_the_last_good_version_when_current_is_refused(
+    settings, tmp_path, trained_model
+):
+    """make chaos found ML API workers disagreeing once `current` was tampered: each kept
+    whatever it had last loaded. Three workers, one of them the only one to see the last good
+    version go live; after the tampering every answer, from every worker, is that version."""
+    models_dir = settings.models_dir
+    victim = publish_trained(models_dir, trained_model, job_id="victim")
+    older = publish_trained(models_dir, trained_model, job_id="older")
+    good = publish_trained(models_dir, trained_model, job_id="good")
+    artifacts.activate(models_dir, older, signing_key=TEST_SIGNING_KEY)
+    workers = 3
+    with run_gunicorn(
+        settings,
+        tmp_path,
+        MODEL_SIGNING_KEY=TEST_SIGNING_KEY,
+        GUNICORN_WORKERS=str(workers),
+        GUNICORN_THREADS="1",
+    ) as (base_url, _, prometheus_dir):
+        predict = f"{base_url}/predict"
+
+        def every_worker_serves(version):
+            _post_json(predict, {"text": "a python library"})
+            served = _served_by_worker(prometheus_dir)
+            return len(served) == workers and set(served.values()) == {version}
+
+        wait_for(lambda: every_worker_serves(older), timeout=60, interval=0)
+        artifacts.activate(models_dir, good, signing_key=TEST_SIGNING_KEY)
+        assert _post_json(predict, {"text": "one worker sees it"})["model_version"] == good
+        assert list(_served_by_worker(prometheus_dir).values()).count(older) == workers - 1
+
+        (models_dir / "versions" / victim / "model.pickle").write_bytes(b"tampered")
+        link = models_dir / "tmp" / "by-hand"
+        link.symlink_to(f"versions/{victim}")
+        os.replace(link, models_dir / "current")  # not an activation: last_good stays put
+
+        answers = [_post_json(predict, {"text": "after"})["model_version"] for _ in range(30)]
+        assert set(answers) == {good}
+        wait_for(lambda: every_worker_serves(good), timeout=60, interval=0)
