@@ -1,5 +1,6 @@
 """Model integrity: every published version is signed; a tampered or unsigned version is refused
-(logged, shown in health) and the last good model keeps serving; the ML API cannot write models.
+(logged, shown in health) and every ML API worker serves the last good version (the one the last
+publish or activation made current), whatever it held before; the ML API cannot write models.
 
 Tampering happens inside algorithm_celery, the one service that mounts the volume read-write: a
 kept, non-current version is altered in place, then `current` is pointed at it the way a publish
@@ -12,7 +13,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from api import Api
 from chaos_stack import train
+from test_model_activation import served_versions
 
 TAMPER = r"""
 import hashlib, json, os, shutil, sys
@@ -63,7 +66,7 @@ TAMPERINGS = {
     # the same, the old signature kept: it no longer matches the metadata.
     "stale-signature": "signature is invalid",
 }
-REFUSAL_EVENT = "Refused model version; keeping the previous model"
+REFUSAL_EVENT = "Refused model version; serving the last good one"
 
 
 def refusals_logged(stack, version: str, since: str) -> list[dict]:
@@ -101,8 +104,7 @@ def kept_versions(admin, references, count: int) -> tuple[str, list[str]]:
 def good_and_victim(request, admin, current_model, references) -> tuple[str, str]:
     """(the current good version, a kept non-current version to tamper with).
 
-    Each tampering gets a victim of its own: the API remembers a version it refused, so reusing
-    one would not make it verify the second tampering at all.
+    Each tampering gets a victim of its own, so that each is judged on its own files.
     """
     index = getattr(request, "param", 0)
     good, others = kept_versions(admin, references, index + 1)
@@ -143,6 +145,7 @@ def test_a_tampered_version_is_refused_and_the_last_good_one_keeps_serving(
     stack,
     admin,
     consumer,
+    consumer_key,
     good_and_victim,
     references,
     background,
@@ -169,6 +172,20 @@ def test_a_tampered_version_is_refused_and_the_last_good_one_keeps_serving(
             body = response.json()
             assert body["model_version"] == good, body["model_version"]
             assert references.matches(good, 0, body["probabilities"])
+        # Every worker, including those that saw no request since `good` went live, serves it:
+        # /ml/ requests (a fresh upstream connection each) reach all of them.
+        for _ in range(20):
+            served = served_versions(stack)
+            if set(served.values()) == {good}:
+                break
+            for text in probe_texts:
+                response = Api(stack.base_url, consumer_key).post(
+                    "/ml/predict", json={"text": text}
+                )
+                assert response.status_code == 200, response.text
+                assert response.json()["model_version"] == good
+        measured["served_by_worker"] = served
+        assert served and set(served.values()) == {good}, served
         ready = admin.get("/ml/health/ready").json()
         measured["model_error"] = ready.get("model_error")
         assert ready.get("model_version") == good, ready
