@@ -431,9 +431,10 @@ class _SizeBudget:
         self.used += size
         if self.limit is not None and self.used > self.limit:
             raise ModelTooLarge(
-                f"The trained model is too large: {name} brings it to {self.used:,} bytes; at "
-                f"most MODEL_MAX_BYTES={self.limit:,} are allowed (the ML API would refuse to "
-                "load it). Nothing was published; lower TRAIN_MAX_FEATURES or the label count."
+                f"The trained model is larger than MODEL_MAX_BYTES={self.limit:,} (at least "
+                f"{self.used:,} bytes serialized, counted up to {name}), so the ML API would "
+                "refuse to load it. Nothing was published; lower TRAIN_MAX_FEATURES or the "
+                "number of labels."
             )
 
 

@@ -379,3 +379,70 @@ def test_activate_refuses_a_tampered_version(models_dir):
     with pytest.raises(artifacts.ArtifactError):
         artifacts.activate(models_dir, older, signing_key=TEST_SIGNING_KEY)
     assert artifacts.current_version(models_dir) == newer
+
+
+def test_publish_and_activate_move_last_good_with_current(models_dir):
+    older = _publish(models_dir, 1)
+    assert artifacts.last_good_version(models_dir) == older
+    newer = _publish(models_dir, 2)
+    assert artifacts.last_good_version(models_dir) == newer
+    assert os.readlink(models_dir / "last_good") == f"versions/{newer}"
+    artifacts.activate(models_dir, older, signing_key=TEST_SIGNING_KEY)
+    assert artifacts.last_good_version(models_dir) == artifacts.current_version(models_dir) == older
+
+
+def test_a_refused_activation_leaves_last_good_alone(models_dir):
+    older = _publish(models_dir, 1)
+    newer = _publish(models_dir, 2)
+    _rewrite_metadata(models_dir, older, lambda m: m.update(n_samples=5))
+    with pytest.raises(artifacts.ArtifactError):
+        artifacts.activate(models_dir, older, signing_key=TEST_SIGNING_KEY)
+    assert artifacts.last_good_version(models_dir) == newer
+
+
+def test_pruning_never_deletes_the_last_good_version(models_dir):
+    first, second, third = (_publish(models_dir, n) for n in range(3))
+    artifacts.activate(models_dir, first, signing_key=TEST_SIGNING_KEY)
+    (models_dir / "by-hand").symlink_to(f"versions/{second}")
+    os.replace(models_dir / "by-hand", models_dir / "current")  # current moved, not activated
+    assert artifacts.prune(models_dir, keep=0) == [third]
+    assert {m["version"] for m in artifacts.list_versions(models_dir)} == {first, second}
+
+
+def test_a_version_over_max_bytes_is_refused_from_its_sizes_before_anything_is_read(models_dir):
+    version = _publish(models_dir, 1, payload_size=50_000)
+    _metadata_file(models_dir, version).write_text("not even json")  # never read
+    with pytest.raises(artifacts.ArtifactError) as refused:
+        artifacts.verify(models_dir, version, signing_key=TEST_SIGNING_KEY, max_bytes=40_000)
+    assert refused.value.reason == "too_large"
+    assert "MODEL_MAX_BYTES=40,000" in str(refused.value)
+    with pytest.raises(artifacts.ArtifactError) as refused:
+        artifacts.activate(models_dir, version, signing_key=TEST_SIGNING_KEY, max_bytes=40_000)
+    assert refused.value.reason == "too_large"
+
+
+def test_a_version_within_max_bytes_loads(models_dir):
+    version = _publish(models_dir, 1, payload_size=50_000)
+    size = sum(path.stat().st_size for path in (models_dir / "versions" / version).iterdir())
+    loaded = artifacts.load(models_dir, version, signing_key=TEST_SIGNING_KEY, max_bytes=size)
+    assert loaded.model["token"] == 1
+
+
+def test_a_model_over_max_bytes_is_not_published(models_dir):
+    current = _publish(models_dir, 1)
+    with pytest.raises(artifacts.ModelTooLarge) as refused:
+        _publish(models_dir, 2, payload_size=100_000, max_bytes=50_000)
+    assert "MODEL_MAX_BYTES=50,000" in str(refused.value)
+    assert "Nothing was published" in str(refused.value)
+    assert artifacts.current_version(models_dir) == artifacts.last_good_version(models_dir)
+    assert artifacts.current_version(models_dir) == current
+    assert [m["version"] for m in artifacts.list_versions(models_dir)] == [current]
+    assert list((models_dir / "tmp").iterdir()) == []
+
+
+def test_listing_skips_oversized_metadata(models_dir):
+    kept = _publish(models_dir, 1)
+    bloated = _publish(models_dir, 2)
+    with _metadata_file(models_dir, bloated).open("ab") as handle:
+        handle.truncate(artifacts.MAX_METADATA_BYTES + 1)
+    assert [m["version"] for m in artifacts.list_versions(models_dir)] == [kept]

@@ -253,3 +253,76 @@ def test_a_broker_failure_fails_the_job_instead_of_leaving_it_queued(conn, setti
     assert job.status == "failed"
     assert "broker is unreachable" in job.error
     assert training.queue_training(conn, settings, enqueue=lambda job_id: None).status == "queued"
+
+
+def test_a_table_with_too_many_labels_fails_before_anything_is_fitted(settings, conn, monkeypatch):
+    insert_rows(conn, [(f"package number {i}", f"label-{i}") for i in range(5000)])
+    fitted = []
+    monkeypatch.setattr(text_classifier, "train", lambda *a, **k: fitted.append(a))
+    job = jobs.create(conn)
+    assert training.run_training(str(job.job_id), settings) is None
+    failed = jobs.get(conn, job.job_id)
+    assert failed.status == "failed"
+    assert failed.error == (
+        "Training data has 5,000 labels; at most TRAIN_MAX_LABELS=500 are allowed."
+    )
+    assert fitted == []
+    assert artifacts.current_version(settings.models_dir) is None
+
+
+def _exploding_vocabulary(rows: int, words_per_row: int) -> list[tuple[str, str]]:
+    """Every word unique: the vocabulary grows with the table."""
+    words = iter(f"w{n:07d}x" for n in range(rows * words_per_row))
+    return [
+        (" ".join(next(words) for _ in range(words_per_row)), f"label{i % 2}") for i in range(rows)
+    ]
+
+
+def test_the_vocabulary_is_capped_at_train_max_features(settings, conn):
+    insert_rows(conn, _exploding_vocabulary(400, 50))  # 20,000 distinct terms
+    job = jobs.create(conn)
+    version = training.run_training(str(job.job_id), replace(settings, train_max_features=1000))
+    assert jobs.get(conn, job.job_id).status == "succeeded"
+    loaded = artifacts.load(settings.models_dir, version, signing_key=TEST_SIGNING_KEY)
+    assert len(loaded.vectorizer.vocabulary_) == 1000
+    assert loaded.metadata["parameters"]["vectorizer"]["max_features"] == 1000
+
+
+def test_a_model_whose_weights_exceed_model_max_bytes_fails_before_the_classifier_is_fitted(
+    settings, conn, monkeypatch
+):
+    # 20 labels x 20,000 terms x 8 bytes = 3.2 MB of weights.
+    insert_rows(
+        conn,
+        [(text, f"label{i % 20}") for i, (text, _) in enumerate(_exploding_vocabulary(400, 50))],
+    )
+    built = []
+    real_build = text_classifier.ClassifierSpec.build_classifier
+    monkeypatch.setattr(
+        text_classifier.ClassifierSpec,
+        "build_classifier",
+        lambda spec: built.append(spec) or real_build(spec),
+    )
+    job = jobs.create(conn)
+    limited = replace(settings, model_max_bytes=1_000_000)
+    assert training.run_training(str(job.job_id), limited) is None
+    failed = jobs.get(conn, job.job_id)
+    assert failed.status == "failed"
+    assert failed.error.startswith("The model would be too large: 20 labels x ")
+    assert "at most MODEL_MAX_BYTES=1,000,000 are allowed" in failed.error
+    assert built == []
+    assert artifacts.current_version(settings.models_dir) is None
+
+
+def test_a_serialized_model_over_model_max_bytes_is_not_published(settings, conn, rows):
+    current = publish(settings.models_dir, model={"m": 1}, vectorizer={"v": 1})
+    job = jobs.create(conn)
+    # The original SVC keeps support vectors: its size is only known once serialized.
+    limited = replace(settings, classifier="svc", model_max_bytes=50_000)
+    assert training.run_training(str(job.job_id), limited) is None
+    failed = jobs.get(conn, job.job_id)
+    assert failed.status == "failed"
+    assert failed.error.startswith("The trained model is larger than MODEL_MAX_BYTES=50,000")
+    assert "Nothing was published" in failed.error
+    assert artifacts.current_version(settings.models_dir) == current
+    assert list((settings.models_dir / "tmp").iterdir()) == []
