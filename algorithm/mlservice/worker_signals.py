@@ -19,6 +19,7 @@ import structlog
 from celery import signals
 
 from mlservice import db, logs, metrics, multiproc, training, worker_exporter
+from mlservice.celery_app import ACTIVATE_TASK, TRAIN_TASK
 from mlservice.config import Settings
 
 log = structlog.get_logger(__name__)
@@ -72,6 +73,9 @@ def reap_stale_jobs(settings: Settings) -> None:
         log.warning("Could not check for stale training jobs", error=str(exc))
 
 
+_OUR_TASKS = frozenset({TRAIN_TASK, ACTIVATE_TASK})
+
+
 def bind_task_context(task_id: str, task: Any, **kwargs: Any) -> None:
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(
@@ -101,5 +105,8 @@ def count_retried(sender: Any, **kwargs: Any) -> None:
 
 
 def count_rejected(message: Any, **kwargs: Any) -> None:
-    name = (getattr(message, "headers", None) or {}).get("task", "unknown")
-    metrics.CELERY_TASKS.labels(task=name, state="rejected").inc()
+    # The name comes from the message, i.e. from whoever could write to the broker: a label
+    # value per name would let them grow the series without bound.
+    name = (getattr(message, "headers", None) or {}).get("task")
+    task = name if name in _OUR_TASKS else "other"
+    metrics.CELERY_TASKS.labels(task=task, state="rejected").inc()

@@ -1,5 +1,8 @@
 """GET /metrics: the API's families, multiprocess-merged (the suite runs in multiprocess mode)."""
 
+import random
+import secrets
+
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -104,3 +107,67 @@ def test_settings_are_exported_for_the_alert_rules(client, settings):
 def test_worker_families_are_left_to_the_worker(client):
     names = {name for name, _ in scrape(client)}
     assert not any(name.startswith(("ml_training_", "celery_")) for name in names)
+
+
+# Fixed words (artifacts.ArtifactError); anything else would be a new series per message.
+LOAD_FAILURE_REASONS = {
+    "incomplete",
+    "unreadable",
+    "too_large",
+    "unsigned",
+    "bad_signature",
+    "wrong_version",
+    "incompatible",
+    "checksum_mismatch",
+    "unpickle_failed",
+    "vanished",
+}
+
+
+def test_label_values_stay_bounded_whatever_paths_and_methods_are_sent(app, client, model_version):
+    """An attacker (or a scanner) sends random paths, ids and methods: the series they add are
+    bounded by the app's routes x the known methods x the status codes, never one per request."""
+    rng = random.Random(12)
+    methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
+    methods += ["PROPFIND", "TRACE", "BREW", "X" * 40, "get"]
+    templates = [
+        "/{}",
+        "/train/{}",
+        "/models/{}/activate",
+        "/predict/{}",
+        "/health/{}",
+        "/metrics/{}",
+        "/{}/{}/{}",
+        "/static/{}.php",
+    ]
+    before = scrape(client)
+    sent_tokens = []
+    for _ in range(400):
+        tokens = [secrets.token_hex(6) for _ in range(3)]
+        sent_tokens += tokens
+        path = rng.choice(templates).format(*tokens)
+        client.open(path, method=rng.choice(methods), json={"text": tokens[0]})
+    client.post("/predict", json={"text": "a python library"})
+    after = scrape(client)
+    new = [key for key in after if key not in before]  # earlier tests share the directory
+
+    routes = {rule.rule for rule in app.url_map.iter_rules()} | {"unmatched"}
+    known_methods = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "OTHER"}
+    http = [dict(labels) for name, labels in new if name.startswith("http_request")]
+    assert {labels["route"] for labels in http} <= routes
+    assert {labels["method"] for labels in http} <= known_methods
+    statuses = {labels["status"] for labels in http if "status" in labels}
+    assert all(len(status) == 3 and status.isdigit() for status in statuses)
+    requests_series = [labels for name, labels in new if name == "http_requests_total"]
+    assert len(requests_series) <= len(routes) * len(known_methods) * len(statuses)
+    assert len(requests_series) < 100  # 400 random requests add a few dozen at most
+    every_label_value = " ".join(str(labels) for _, labels in after)
+    assert not [token for token in sent_tokens if token in every_label_value]
+
+    # Model series: labels of published models (at most TRAIN_MAX_LABELS each), their versions.
+    model_labels = set(app.extensions["model_store"].current().predictor.labels)
+    predictions = [dict(labels) for name, labels in new if name == "ml_predictions_total"]
+    assert {labels["label"] for labels in predictions} <= model_labels
+    assert {labels["model_version"] for labels in predictions} <= {model_version}
+    failures = [dict(labels) for name, labels in after if name == "ml_model_load_failures_total"]
+    assert {labels["reason"] for labels in failures} <= LOAD_FAILURE_REASONS
