@@ -30,6 +30,8 @@ def test_defaults_match_the_compose_stack():
     assert settings.worker_metrics_port == 9808
     assert settings.model_max_age_seconds == 604800
     assert settings.predict_p99_threshold_seconds == 0.25
+    assert (settings.train_max_features, settings.train_max_labels) == (200_000, 500)
+    assert settings.model_max_bytes == 128 * 1024 * 1024
 
 
 def test_the_release_names_the_image_tag():
@@ -74,6 +76,9 @@ def test_blank_values_keep_the_default():
         ("TRAIN_MAX_ATTEMPTS", "0", "TRAIN_MAX_ATTEMPTS at least 1"),
         ("ACTIVATE_TIMEOUT_SECONDS", "0", "ACTIVATE_TIMEOUT_SECONDS must be positive"),
         ("LOG_FLUSH_SECONDS", "0", "LOG_FLUSH_SECONDS must be positive"),
+        ("TRAIN_MAX_FEATURES", "0", "TRAIN_MAX_FEATURES must be at least 1"),
+        ("TRAIN_MAX_LABELS", "1", "TRAIN_MAX_LABELS must be at least 2"),
+        ("MODEL_MAX_BYTES", "0", "MODEL_MAX_BYTES must be at least 1"),
     ],
 )
 def test_invalid_values_fail_fast_naming_the_variable(name, value, message):

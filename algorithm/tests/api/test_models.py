@@ -62,6 +62,20 @@ def test_a_tampered_version_cannot_be_activated(client, models_dir, trained_mode
     assert client.get("/models").get_json()["current"] == newer
 
 
+def test_a_version_over_model_max_bytes_cannot_be_activated(
+    settings, conn, models_dir, trained_model
+):
+    older = _publish(models_dir, trained_model, "a")
+    newer = _publish(models_dir, trained_model, "b")
+    size = sum(path.stat().st_size for path in (models_dir / "versions" / older).iterdir())
+    app = create_app(replace(settings, model_max_bytes=size - 1))
+    client = authenticated(app.test_client())
+    response = client.post(f"/models/{older}/activate")
+    assert response.status_code == 409
+    assert "MODEL_MAX_BYTES" in response.get_json()["detail"]
+    assert client.get("/models").get_json()["current"] == newer
+
+
 def test_activation_is_a_503_when_no_worker_switches_in_time(
     settings, conn, models_dir, trained_model
 ):
