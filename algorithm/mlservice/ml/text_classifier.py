@@ -246,6 +246,9 @@ def _fit(
         )
     vectorizer = TfidfVectorizer(**spec.vectorizer_params)
     features = vectorizer.fit_transform(kept_texts)
+    # With max_features set, scikit-learn rebuilds the vocabulary with numpy integers, which
+    # pickle to almost twice the size (3.0 vs 1.8 MB on the corpus); plain ints, same indices.
+    vectorizer.vocabulary_ = {term: int(index) for term, index in vectorizer.vocabulary_.items()}
     n_features = features.shape[1]
     weights = spec.weight_bytes(usable, n_features)
     if max_model_bytes is not None and weights is not None and weights > max_model_bytes:

@@ -121,3 +121,22 @@ def test_split_rare_labels_keeps_order_and_reports_counts():
     assert kept_labels == ["x", "x", "x"]
     assert excluded == {"y": 1, "z": 1}
     assert Counter(kept_labels) == {"x": 3}
+
+
+def test_max_features_caps_the_vocabulary_and_keeps_plain_int_indices(corpus):
+    rows = sample(corpus, 600, seed=5)
+    texts, labels = [t for t, _ in rows], [y for _, y in rows]
+    capped = train(texts, labels, max_features=300)
+    assert len(capped.vectorizer.vocabulary_) == 300
+    assert {type(index) for index in capped.vectorizer.vocabulary_.values()} == {int}
+    assert capped.parameters["vectorizer"]["max_features"] == 300
+    uncapped = train(texts, labels, max_features=10**6)  # above the vocabulary: the same model
+    whole = train(texts, labels)
+    assert uncapped.vectorizer.vocabulary_ == whole.vectorizer.vocabulary_
+    assert uncapped.metrics == whole.metrics
+
+
+def test_weights_over_max_model_bytes_are_refused_before_fitting(corpus):
+    rows = sample(corpus, 600, seed=5)
+    with pytest.raises(TrainingDataError, match="MODEL_MAX_BYTES=1,000"):
+        train([t for t, _ in rows], [y for _, y in rows], max_model_bytes=1000)
