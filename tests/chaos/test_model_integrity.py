@@ -46,6 +46,12 @@ elif mode == "restore":
 else:
     if not os.path.exists(backup):
         shutil.copytree(directory, backup)
+    if mode == "oversized":
+        # Past MODEL_MAX_BYTES (128 MiB) on disk, sparse so it costs no space: refused from its
+        # size before anything is read.
+        path = f"{directory}/model.pickle"
+        os.truncate(path, os.path.getsize(path) + 130 * 1024 * 1024)
+        sys.exit()
     # Appended bytes: the pickle still loads (they follow its STOP opcode), only checks catch it.
     with open(f"{directory}/model.pickle", "ab") as handle:
         handle.write(b"tampered by the chaos suite")
@@ -65,6 +71,8 @@ TAMPERINGS = {
     "unsigned": "is not signed",
     # the same, the old signature kept: it no longer matches the metadata.
     "stale-signature": "signature is invalid",
+    # model.pickle grown past MODEL_MAX_BYTES: never read, let alone unpickled.
+    "oversized": "MODEL_MAX_BYTES",
 }
 REFUSAL_EVENT = "Refused model version; serving the last good one"
 
