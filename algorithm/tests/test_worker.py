@@ -137,6 +137,19 @@ def test_the_worker_records_a_failure_for_unusable_data(client, conn, corpus, wo
     assert job["error"] == "Training needs at least 20 rows; the data table has 3."
 
 
+def test_a_table_crafted_with_too_many_labels_fails_the_job_in_the_worker(client, conn, worker):
+    """A consumer may add rows; one label per row must not reach the fit (or the memory it
+    would take), only a clear error on the job."""
+    insert_rows(conn, [(f"package {i} does things", f"crafted-{i}") for i in range(5000)])
+    current = client.get("/models").get_json()["current"]  # earlier tests of the module trained
+    job = finished_job(client, client.post("/train").get_json()["job_id"])
+    assert job["status"] == "failed"
+    assert job["error"] == (
+        "Training data has 5,000 labels; at most TRAIN_MAX_LABELS=500 are allowed."
+    )
+    assert client.get("/models").get_json()["current"] == current
+
+
 def test_a_task_exception_reaches_sentry(client, conn, worker, sentry_stub):
     # Texts without a single two-letter word leave TF-IDF an empty vocabulary: an unexpected
     # error inside the task, not a data-validation failure.
