@@ -6,28 +6,59 @@ what to hold in memory. Rows come in id order so the same table always trains th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import psycopg
 
 _QUERY = "SELECT text, label FROM data ORDER BY id"
 
 
-def iter_batches(conn: psycopg.Connection, *, batch_size: int) -> Iterator[list[tuple[str, str]]]:
-    """Lists of (text, label) of at most `batch_size` rows each, until the table is read."""
+def iter_batches(
+    conn: psycopg.Connection,
+    *,
+    batch_size: int,
+    on_total: Callable[[int], None] | None = None,
+) -> Iterator[list[tuple[str, str]]]:
+    """Lists of (text, label) of at most `batch_size` rows each, until the table is read.
+
+    `on_total` first gets the number of rows that will come.
+    """
     # A named cursor lives inside a transaction; one statement also means one consistent snapshot.
     with conn.transaction(), conn.cursor(name="training_rows") as cursor:
+        if on_total is not None:
+            # The count and the rows from one snapshot, so the rows read end at the total.
+            # (The ML role may not read web's trigger-kept counter; one count per training is
+            # cheap next to reading every row.)
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            on_total(conn.execute("SELECT count(*) FROM data").fetchone()[0])
         cursor.execute(_QUERY)
         while batch := cursor.fetchmany(batch_size):
             yield batch
 
 
-def read_all(conn: psycopg.Connection, *, batch_size: int) -> tuple[list[str], list[str]]:
-    """All texts and labels, as two parallel lists."""
+def read_all(
+    conn: psycopg.Connection,
+    *,
+    batch_size: int,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> tuple[list[str], list[str]]:
+    """All texts and labels, as two parallel lists; `on_progress(done, total)` after each batch
+    (and once with done=0 before the first)."""
     texts: list[str] = []
     labels: list[str] = []
-    for batch in iter_batches(conn, batch_size=batch_size):
+    total = 0
+
+    def start(count: int) -> None:
+        nonlocal total
+        total = count
+        on_progress(0, total)
+
+    for batch in iter_batches(
+        conn, batch_size=batch_size, on_total=start if on_progress is not None else None
+    ):
         for text, label in batch:
             texts.append(text)
             labels.append(label)
+        if on_progress is not None:
+            on_progress(len(texts), total)
     return texts, labels
