@@ -27,6 +27,7 @@ from typing import Any
 
 import psycopg
 import structlog
+from celery.exceptions import SoftTimeLimitExceeded
 
 from mlservice import db, jobs
 from mlservice.config import Settings
@@ -89,6 +90,8 @@ class Reporter:
         if self._announce is not None:
             try:
                 self._announce(progress)
+            except SoftTimeLimitExceeded:
+                raise  # the run's time is up: this must reach the training, not a log line
             except Exception as exc:  # a monitoring event must never fail the training
                 log.warning("Could not announce the training progress", error=repr(exc))
 

@@ -5,6 +5,7 @@ from datetime import datetime
 
 import psycopg
 import pytest
+from celery.exceptions import SoftTimeLimitExceeded
 
 from mlservice import progress
 
@@ -111,6 +112,15 @@ def test_a_failed_announcement_does_not_stop_the_training(clock):
     report("fitting", 0, 2)
     report("publishing")
     assert [p["phase"] for p in written] == ["fitting", "publishing"]
+
+
+def test_the_soft_time_limit_is_not_swallowed_by_an_announcement(clock):
+    def announce(p):
+        raise SoftTimeLimitExceeded()
+
+    report = progress.Reporter(lambda p: True, announce=announce, clock=clock)
+    with pytest.raises(SoftTimeLimitExceeded):
+        report("fitting", 0, 2)
 
 
 def test_an_unknown_phase_is_a_bug(clock):
