@@ -27,7 +27,7 @@ ERROR_MAX_LENGTH = 2000
 
 _COLUMNS = (
     "id AS job_id, status, error, model_version, metrics, n_samples,"
-    " created_at, started_at, finished_at, attempts, stats, heartbeat_at, fence, worker"
+    " created_at, started_at, finished_at, attempts, stats, heartbeat_at, fence, worker, progress"
 )
 
 
@@ -47,6 +47,7 @@ class Job:
     heartbeat_at: datetime | None
     fence: int | None
     worker: str | None
+    progress: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,7 @@ def claim(
         fence, attempts = conn.execute(
             "UPDATE training_job SET status = 'running', started_at = COALESCE(started_at, now()),"
             " heartbeat_at = now(), attempts = attempts + 1,"
-            " fence = nextval('training_job_fence_seq'), worker = %s"
+            " fence = nextval('training_job_fence_seq'), worker = %s, progress = NULL"
             " WHERE id = %s RETURNING fence, attempts",
             [worker, job_id],
         ).fetchone()
@@ -167,6 +168,17 @@ def renew_lease(conn: psycopg.Connection, job_id: uuid.UUID, *, fence: int) -> b
         conn,
         "SET heartbeat_at = now() WHERE id = %s AND status = 'running' AND fence = %s",
         [job_id, fence],
+    )
+
+
+def set_progress(
+    conn: psycopg.Connection, job_id: uuid.UUID, *, fence: int, progress: dict[str, Any]
+) -> bool:
+    """Record the running job's progress; False (nothing written) once it is not this run's."""
+    return _update(
+        conn,
+        "SET progress = %s WHERE id = %s AND status = 'running' AND fence = %s",
+        [Jsonb(progress), job_id, fence],
     )
 
 

@@ -41,6 +41,9 @@ ALTER TABLE training_job ADD COLUMN IF NOT EXISTS fence bigint;
 ALTER TABLE training_job ADD COLUMN IF NOT EXISTS worker text;
 -- peak_rss_bytes and per-phase seconds of the last run.
 ALTER TABLE training_job ADD COLUMN IF NOT EXISTS stats jsonb;
+-- The running job's progress (issue 17): {"phase", "done", "total", "updated_at"}, written by
+-- the run holding the lease; the last one stays on a finished job (where it stopped).
+ALTER TABLE training_job ADD COLUMN IF NOT EXISTS progress jsonb;
 CREATE SEQUENCE IF NOT EXISTS training_job_fence_seq OWNED BY training_job.fence;
 
 DO $$
@@ -53,5 +56,12 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'training_job_attempts_non_negative') THEN
         ALTER TABLE training_job ADD CONSTRAINT training_job_attempts_non_negative
             CHECK (attempts >= 0) NOT VALID;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'training_job_progress_valid') THEN
+        ALTER TABLE training_job ADD CONSTRAINT training_job_progress_valid
+            CHECK (progress IS NULL OR (
+                jsonb_typeof(progress) = 'object'
+                AND progress ->> 'phase' IN ('reading_rows', 'fitting', 'evaluating', 'publishing')
+            )) NOT VALID;
     END IF;
 END $$;

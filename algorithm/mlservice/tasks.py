@@ -10,7 +10,7 @@ from __future__ import annotations
 from celery import shared_task
 from flask import current_app
 
-from mlservice import artifacts, training
+from mlservice import artifacts, progress, training
 from mlservice.celery_app import ACTIVATE_TASK, TRAIN_TASK
 
 # Switching a symlink after verifying two files takes well under a second.
@@ -19,14 +19,19 @@ ACTIVATE_TIME_LIMIT_SECONDS = 30
 
 
 @shared_task(
+    bind=True,
     name=TRAIN_TASK,
     ignore_result=True,
     max_retries=0,
     soft_time_limit=training.SOFT_TIME_LIMIT.total_seconds(),
     time_limit=training.TIME_LIMIT.total_seconds(),
 )
-def train_model(job_id: str) -> None:
-    training.run_training(job_id, current_app.config["SETTINGS"])
+def train_model(self, job_id: str) -> None:
+    training.run_training(
+        job_id,
+        current_app.config["SETTINGS"],
+        announce_progress=progress.task_announcer(self),
+    )
 
 
 @shared_task(

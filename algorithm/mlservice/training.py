@@ -21,7 +21,7 @@ import structlog
 from celery.exceptions import SoftTimeLimitExceeded
 from kombu.exceptions import OperationalError as BrokerOperationalError
 
-from mlservice import artifacts, data_source, db, jobs, lease, metrics
+from mlservice import artifacts, data_source, db, jobs, lease, metrics, progress
 from mlservice.config import Settings
 from mlservice.ml import text_classifier
 
@@ -76,13 +76,19 @@ def queue_training(
     return job
 
 
-def run_training(job_id: str, settings: Settings) -> str | None:
+def run_training(
+    job_id: str,
+    settings: Settings,
+    *,
+    announce_progress: Callable[[progress.Progress], None] | None = None,
+) -> str | None:
     """Train on every row of `data`, publish the model, record the outcome on the job.
 
     Returns the published version, or None when the job failed or was not this run's to do (a
     duplicate delivery, a job already finished, failed as stale or given up). Expected failures
     (too few rows or labels, a full disk, a lost lease, a newer model) end the job quietly; any
     other exception fails the job and is re-raised for the worker's log and Sentry.
+    The run's progress goes to the job row and, if given, to `announce_progress` (Flower).
     """
     job_uuid = uuid.UUID(job_id)
     structlog.contextvars.bind_contextvars(job_id=job_id)
@@ -102,9 +108,14 @@ def run_training(job_id: str, settings: Settings) -> str | None:
     log.info("Training job started", classifier=settings.classifier, attempt=claim.attempts)
 
     run = _Run()
+    report = progress.Reporter(
+        progress.job_writer(settings, job_uuid, claim.fence), announce=announce_progress
+    )
     with lease.LeaseKeeper(settings, job_uuid, claim.fence) as keeper:
         try:
-            version, trained = _train_and_publish(settings, job_id, run, claim.fence, keeper)
+            version, trained = _train_and_publish(
+                settings, job_id, run, claim.fence, keeper, report
+            )
         except Exception as exc:
             error = _expected_failure(exc)
             if error is None:
@@ -173,12 +184,20 @@ def _expected_failure(exc: Exception) -> str | None:
 
 
 def _train_and_publish(
-    settings: Settings, job_id: str, run: _Run, fence: int, keeper: lease.LeaseKeeper
+    settings: Settings,
+    job_id: str,
+    run: _Run,
+    fence: int,
+    keeper: lease.LeaseKeeper,
+    report: progress.Reporter,
 ) -> tuple[str, text_classifier.TrainedModel]:
     started = time.monotonic()
     with db.connect(settings) as conn:
         texts, labels = data_source.read_all(
-            conn, batch_size=settings.train_batch_size, max_labels=settings.train_max_labels
+            conn,
+            batch_size=settings.train_batch_size,
+            max_labels=settings.train_max_labels,
+            on_progress=lambda done, total: report("reading_rows", done, total),
         )
     run.phase("read", started)
     run.n_samples = len(texts)
@@ -193,6 +212,7 @@ def _train_and_publish(
         n_jobs=settings.train_n_jobs,
         max_features=settings.train_max_features,
         max_model_bytes=settings.model_max_bytes,
+        on_progress=report,
     )
     del texts, labels
     run.phase("fit", started)
@@ -200,6 +220,7 @@ def _train_and_publish(
         raise artifacts.LeaseLost("lost its lease while training (a newer run took over)")
 
     started = time.monotonic()
+    report("publishing")
     version = artifacts.publish(
         settings.models_dir,
         model=trained.classifier,

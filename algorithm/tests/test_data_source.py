@@ -56,3 +56,20 @@ def test_labels_up_to_the_cap_are_read(conn):
     insert_rows(conn, [(f"text {i}", f"label{i % 3}") for i in range(10)])
     texts, labels = data_source.read_all(conn, batch_size=4, max_labels=3)
     assert len(texts) == len(labels) == 10
+
+
+def test_read_all_reports_rows_read_of_the_rows_counted(conn):
+    insert_rows(conn, [(f"text {i}", "x") for i in range(10)])
+    seen = []
+    data_source.read_all(
+        conn, batch_size=4, on_progress=lambda done, total: seen.append((done, total))
+    )
+    assert seen == [(0, 10), (4, 10), (8, 10), (10, 10)]
+
+
+def test_an_empty_table_reports_zero_of_zero(conn):
+    seen = []
+    data_source.read_all(
+        conn, batch_size=4, on_progress=lambda done, total: seen.append((done, total))
+    )
+    assert seen == [(0, 0)]

@@ -1,6 +1,7 @@
 import uuid
 from datetime import timedelta
 
+import psycopg
 import pytest
 
 from mlservice import jobs
@@ -212,3 +213,45 @@ def test_fail_stale_leaves_live_jobs_alone(conn):
     _age_heartbeat(conn, queued.job_id, 30)
     assert jobs.fail_stale(conn, lease=LEASE, queued_for=timedelta(hours=1)) == 0
     assert jobs.get(conn, queued.job_id).status == "running"
+
+
+PROGRESS = {"phase": "fitting", "done": 0, "total": 2, "updated_at": "2026-01-01T00:00:00Z"}
+
+
+def test_only_the_run_holding_the_fence_records_progress(conn):
+    job = jobs.create(conn)
+    old = _claim(conn, job.job_id, worker="host:1")
+    assert jobs.set_progress(conn, job.job_id, fence=old.fence, progress=PROGRESS)
+    assert jobs.get(conn, job.job_id).progress == PROGRESS
+
+    new = _claim(conn, job.job_id, worker="host:2", gone={"host:1"})
+    # A new run starts with no progress; the old run's later writes are ignored.
+    assert jobs.get(conn, job.job_id).progress is None
+    assert not jobs.set_progress(conn, job.job_id, fence=old.fence, progress=PROGRESS)
+    assert jobs.get(conn, job.job_id).progress is None
+    assert jobs.set_progress(
+        conn, job.job_id, fence=new.fence, progress={**PROGRESS, "phase": "publishing"}
+    )
+    assert jobs.get(conn, job.job_id).progress["phase"] == "publishing"
+
+
+def test_a_finished_job_keeps_its_last_progress_and_takes_no_more(conn):
+    job = jobs.create(conn)
+    claim = _claim(conn, job.job_id)
+    jobs.set_progress(conn, job.job_id, fence=claim.fence, progress=PROGRESS)
+    jobs.mark_failed(conn, job.job_id, fence=claim.fence, error="boom")
+    assert not jobs.set_progress(
+        conn, job.job_id, fence=claim.fence, progress={**PROGRESS, "phase": "publishing"}
+    )
+    assert jobs.get(conn, job.job_id).progress == PROGRESS
+
+
+def test_a_queued_job_has_no_progress(conn):
+    assert jobs.create(conn).progress is None
+
+
+def test_the_database_refuses_a_progress_with_an_unknown_phase(conn):
+    job = jobs.create(conn)
+    claim = _claim(conn, job.job_id)
+    with pytest.raises(psycopg.errors.CheckViolation):
+        jobs.set_progress(conn, job.job_id, fence=claim.fence, progress={"phase": "dreaming"})

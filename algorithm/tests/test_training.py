@@ -9,7 +9,7 @@ import pytest
 from celery.exceptions import SoftTimeLimitExceeded
 from kombu.exceptions import OperationalError as BrokerOperationalError
 
-from mlservice import artifacts, jobs, lease, signing, training
+from mlservice import artifacts, jobs, lease, progress, signing, training
 from mlservice.ml import text_classifier
 from tests.helpers import TEST_SIGNING_KEY, insert_rows, publish, sample, wait_for
 
@@ -137,6 +137,46 @@ def test_a_job_that_is_not_queued_is_left_alone(settings, conn, rows):
     assert artifacts.current_version(settings.models_dir) is None
 
 
+def test_a_run_reports_each_phase_in_order_on_its_job(settings, conn, corpus, monkeypatch):
+    insert_rows(conn, sample(corpus, 1000, seed=4))
+    job = jobs.create(conn)
+    # Every report reaches the row (no throttling), so the whole sequence can be checked.
+    monkeypatch.setattr(progress, "MIN_INTERVAL_SECONDS", 0)
+    written = []
+    real_set_progress = jobs.set_progress
+
+    def record(conn, job_id, *, fence, progress):
+        accepted = real_set_progress(conn, job_id, fence=fence, progress=progress)
+        written.append((progress, accepted))
+        return accepted
+
+    monkeypatch.setattr(jobs, "set_progress", record)
+    announced = []
+
+    training.run_training(
+        str(job.job_id), replace(settings, train_batch_size=300), announce_progress=announced.append
+    )
+
+    assert all(accepted for _, accepted in written)
+    steps = [(p["phase"], p["done"], p["total"]) for p, _ in written]
+    assert steps == [
+        ("reading_rows", 0, 1000),
+        ("reading_rows", 300, 1000),
+        ("reading_rows", 600, 1000),
+        ("reading_rows", 900, 1000),
+        ("reading_rows", 1000, 1000),
+        ("fitting", 0, 2),
+        ("evaluating", None, None),
+        ("fitting", 1, 2),
+        ("publishing", None, None),
+    ]
+    assert announced == [p for p, _ in written]
+    finished = jobs.get(conn, job.job_id)
+    assert finished.status == "succeeded"
+    # The last progress stays on the finished job: where the run was when it ended.
+    assert finished.progress == written[-1][0]
+
+
 def test_the_running_job_renews_its_lease(settings, conn, rows, monkeypatch):
     job = jobs.create(conn)
 
@@ -199,6 +239,8 @@ def test_a_run_whose_job_was_taken_over_publishes_nothing(settings, conn, rows, 
     assert artifacts.current_version(settings.models_dir) == current
     taken = jobs.get(conn, job.job_id)
     assert (taken.status, taken.fence, taken.attempts) == ("running", takeover[0].fence, 2)
+    # A's "publishing" came after the takeover: the job shows B's (none yet), not A's.
+    assert taken.progress is None
 
 
 def test_a_redelivered_job_whose_process_died_runs_again(settings, conn, rows):

@@ -8,9 +8,14 @@ Sentry, logs JSON and exports its metrics, and the tests check each.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import urllib.request
+from collections.abc import Iterator
 
 import pytest
+from celery import Celery
+from celery.events.state import State
 
 from mlservice import create_app, healthcheck
 from mlservice.config import Settings
@@ -124,6 +129,71 @@ def test_one_request_id_follows_a_training_into_the_worker_logs(client, conn, co
     assert succeeded["timestamp"].endswith("Z")
     # Celery's own lines about the task carry the id too.
     assert any(r["logger"].startswith("celery") for r in records)
+
+
+@contextlib.contextmanager
+def watching_events(celery: Celery) -> Iterator[list[tuple[dict, str, object]]]:
+    """Every Celery event the worker sends meanwhile, fed to the task model Flower keeps (its
+    EventsState is this State plus counters); each with the task's state and result after it."""
+    state = State()
+    seen: list[tuple[dict, str, object]] = []
+
+    def on_event(event: dict) -> None:
+        state.event(event)
+        task = state.tasks.get(event.get("uuid")) if event.get("uuid") else None
+        seen.append((event, getattr(task, "state", None), getattr(task, "result", None)))
+
+    with celery.connection_for_read() as connection:
+        receiver = celery.events.Receiver(connection, handlers={"*": on_event})
+        thread = threading.Thread(target=receiver.capture, kwargs={"wakeup": False}, daemon=True)
+        thread.start()
+        try:
+            # Subscribed once the worker's own heartbeat events arrive (every 2 s).
+            wait_for(lambda: any(e["type"] == "worker-heartbeat" for e, _, _ in seen), timeout=15)
+            yield seen
+        finally:
+            receiver.should_stop = True
+            thread.join(timeout=10)
+
+
+def test_a_training_reports_its_progress_on_the_job_and_to_flower(client, conn, corpus, worker):
+    insert_rows(conn, sample(corpus, 1000, seed=8))
+    with watching_events(client.application.extensions["celery"]) as seen:
+        job_id = client.post("/train").get_json()["job_id"]
+        job = finished_job(client, job_id)
+        assert job["status"] == "succeeded", job["error"]
+        wait_for(lambda: any(e["type"] == "task-succeeded" for e, _, _ in seen), timeout=15)
+
+    # The finished job keeps its last progress: the run ended publishing.
+    assert set(job["progress"]) == {"phase", "done", "total", "updated_at"}
+    assert job["progress"]["phase"] == "publishing"
+    assert job["progress"]["updated_at"] >= job["started_at"]
+
+    task_events = [(e, state, result) for e, state, result in seen if e.get("uuid") == job_id]
+    progress = [
+        (e["progress"], state, result)
+        for e, state, result in task_events
+        if e["type"] == "task-progress"
+    ]
+    phases = [p["phase"] for p, _, _ in progress]
+    # Phase changes are announced at once; counts within a phase may be throttled away.
+    assert [phase for i, phase in enumerate(phases) if i == 0 or phases[i - 1] != phase] == [
+        "reading_rows",
+        "fitting",
+        "evaluating",
+        "fitting",
+        "publishing",
+    ]
+    assert progress[0][0]["done"] == 0
+    assert progress[0][0]["total"] == 1000
+    # While the task runs, Flower's task list shows state PROGRESS and the summary as result.
+    assert all(state == "PROGRESS" for _, state, _ in progress)
+    results = [result for _, _, result in progress]
+    assert results[0] == "reading_rows 0/1000"
+    assert {"fitting 0/2", "evaluating", "fitting 1/2", "publishing"} <= set(results)
+    assert progress[-1][0] == job["progress"]
+    assert task_events[-1][0]["type"] == "task-succeeded"
+    assert task_events[-1][1] == "SUCCESS"
 
 
 def test_the_worker_keeps_its_heartbeat_fresh(worker, worker_settings):

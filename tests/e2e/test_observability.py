@@ -125,6 +125,23 @@ def test_flower_is_behind_basic_auth_and_sees_the_worker(stack, ops_auth):
     assert any(name.startswith("celery@") for name in workers.json()), workers.text
 
 
+def test_flower_knows_the_training_by_its_job_id(stack, ops_auth, trained_job):
+    response = requests.get(
+        stack.base_url + f"/flower/api/task/info/{trained_job['job_id']}", auth=ops_auth, timeout=10
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["name"] == "mlservice.train_model"
+    assert response.json()["state"] == "SUCCESS"
+
+
+def test_flower_received_the_trainings_progress_events(prometheus, trained_job):
+    # While the task ran, these events made Flower show it as PROGRESS with its phase as result.
+    seen = prometheus.wait_for(
+        'flower_events_total{type="task-progress",task="mlservice.train_model"} > 0'
+    )
+    assert seen, "Flower counted no task-progress event"
+
+
 def test_one_grep_follows_a_training_request_through_every_service(
     stack, trained_job, train_request_id
 ):

@@ -8,6 +8,13 @@ def test_training_succeeds_with_held_out_metrics(trained_job, loaded_corpus):
     assert trained_job["started_at"] <= trained_job["finished_at"]
 
 
+def test_a_finished_job_keeps_the_progress_it_ended_with(trained_job):
+    progress = trained_job["progress"]
+    assert set(progress) == {"phase", "done", "total", "updated_at"}
+    assert (progress["phase"], progress["done"], progress["total"]) == ("publishing", None, None)
+    assert trained_job["started_at"] <= progress["updated_at"] <= trained_job["finished_at"]
+
+
 def test_a_second_training_while_one_is_active_conflicts(api, loaded_corpus):
     first = api.post("/api/train/")
     assert first.status_code == 202, first.text

@@ -60,6 +60,21 @@ class TrainConflictSerializer(serializers.Serializer):
     job_id = serializers.UUIDField(help_text="The job that is already queued or running.")
 
 
+class TrainingProgressSerializer(serializers.Serializer):
+    phase = serializers.ChoiceField(
+        ["reading_rows", "fitting", "evaluating", "publishing"],
+        help_text="fitting comes twice: the held-out model (done 0 of 2), evaluating, then the "
+        "final model on every row (done 1 of 2).",
+    )
+    done = serializers.IntegerField(
+        allow_null=True, help_text="Rows read, or models fitted; null where nothing is counted."
+    )
+    total = serializers.IntegerField(
+        allow_null=True, help_text="Rows to read, or models to fit (2); null with done."
+    )
+    updated_at = serializers.DateTimeField()
+
+
 class TrainingJobSerializer(serializers.Serializer):
     job_id = serializers.UUIDField()
     status = serializers.ChoiceField(["queued", "running", "succeeded", "failed"])
@@ -73,6 +88,11 @@ class TrainingJobSerializer(serializers.Serializer):
     attempts = serializers.IntegerField(help_text="Deliveries so far (a lost worker is retried).")
     stats = serializers.DictField(
         allow_null=True, help_text="Peak RSS and seconds spent reading, fitting and publishing."
+    )
+    progress = TrainingProgressSerializer(
+        allow_null=True,
+        help_text="Where the run is, updated about once a second: null until a worker starts "
+        "the job; a finished job keeps its last one (where it stopped).",
     )
 
 

@@ -44,6 +44,12 @@ JOB = {
     "finished_at": "2026-11-27T01:02:30Z",
     "attempts": 1,
     "stats": {"peak_rss_bytes": 166400000, "fit_seconds": 0.3},
+    "progress": {
+        "phase": "publishing",
+        "done": None,
+        "total": None,
+        "updated_at": "2026-11-27T01:02:29Z",
+    },
 }
 MODEL = {
     "version": VERSION,
@@ -182,3 +188,17 @@ def test_the_served_schema_is_the_generated_one(api_client):
 
     assert response.status_code == 200
     assert response.json() == json.loads(json.dumps(generated_schema(), default=str))
+
+
+@pytest.mark.django_db
+def test_the_schema_documents_a_jobs_progress(api_client):
+    components = api_client.get("/api/schema/", HTTP_ACCEPT="application/json").json()[
+        "components"
+    ]["schemas"]
+    job = components["TrainingJob"]["properties"]
+    assert job["progress"]["allOf"][0]["$ref"] == "#/components/schemas/TrainingProgress"
+    assert job["progress"]["nullable"] is True
+    progress = components["TrainingProgress"]
+    assert set(progress["properties"]) == {"phase", "done", "total", "updated_at"}
+    phase_enum = components[progress["properties"]["phase"]["allOf"][0]["$ref"].split("/")[-1]]
+    assert phase_enum["enum"] == ["reading_rows", "fitting", "evaluating", "publishing"]

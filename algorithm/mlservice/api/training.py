@@ -60,7 +60,10 @@ def get_job(job_id: str):
 
 def _enqueue_training(job_id: str) -> None:
     # The request id travels in the message headers; the worker binds it to its log lines.
-    tasks.train_model.apply_async(args=[job_id], headers={"request_id": current_request_id()})
+    # The task id is the job id, so Flower's page of the task is /flower/task/<job id>.
+    tasks.train_model.apply_async(
+        args=[job_id], task_id=job_id, headers={"request_id": current_request_id()}
+    )
 
 
 def job_json(job: jobs.Job) -> dict:
@@ -76,6 +79,7 @@ def job_json(job: jobs.Job) -> dict:
         "finished_at": iso_utc(job.finished_at),
         "attempts": job.attempts,
         "stats": job.stats,
+        "progress": job.progress,
     }
 
 

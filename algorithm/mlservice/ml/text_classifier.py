@@ -23,7 +23,7 @@ is known and before the classifier allocates those weights.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -157,8 +157,13 @@ def train(
     n_jobs: int = 1,
     max_features: int | None = None,
     max_model_bytes: int | None = None,
+    on_progress: Callable[[str, int | None, int | None], None] | None = None,
 ) -> TrainedModel:
     """Evaluate on a 75/25 split (random_state=0), then refit on every row.
+
+    `on_progress(phase, done, total)` hears of each step: ("fitting", 0, 2) for the model of the
+    training split, ("evaluating", None, None), then ("fitting", 1, 2) for the final model.
+    The calibration folds inside one fit are not counted: CalibratedClassifierCV offers no hook.
 
     `n_jobs` threads fit the calibration folds in parallel (liblinear and libsvm release the
     GIL, and threads share the sparse matrix instead of copying it to worker processes). BLAS is
@@ -180,15 +185,19 @@ def train(
             f"Training needs at least {MIN_LABELS} distinct labels; the data has {distinct}."
         )
 
+    report = on_progress or (lambda phase, done, total: None)
     train_texts, test_texts, train_labels, test_labels = train_test_split(
         list(texts), list(labels), test_size=TEST_SIZE, random_state=RANDOM_STATE
     )
+    report("fitting", 0, 2)
     evaluated, _, n_train = _fit(
         spec, train_texts, train_labels, n_jobs, "training split", max_model_bytes
     )
+    report("evaluating", None, None)
     metrics = evaluate(evaluated, test_texts, test_labels)
     metrics.update(n_train=n_train, n_test=len(test_texts))
 
+    report("fitting", 1, 2)
     final, excluded, _ = _fit(spec, list(texts), list(labels), n_jobs, "data", max_model_bytes)
     fitted_classifier = final.named_steps["classifier"]
     return TrainedModel(

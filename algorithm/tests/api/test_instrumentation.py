@@ -31,3 +31,5 @@ def test_the_request_id_travels_to_the_worker_in_the_task_headers(client, settin
     assert message["headers"]["task"] == "mlservice.train_model"
     assert message["headers"]["request_id"] == "rid-to-celery"
     assert message["headers"]["argsrepr"] == repr([job_id])
+    # The task id is the job id, so Flower's page of the task is found by the job's id.
+    assert message["headers"]["id"] == job_id

@@ -5,6 +5,7 @@ import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 
@@ -23,6 +24,7 @@ JOB_FIELDS = {
     "finished_at",
     "attempts",
     "stats",
+    "progress",
 }
 
 
@@ -98,6 +100,30 @@ def test_get_job_returns_every_field(client):
     assert body["status"] == "queued"
     assert body["created_at"].endswith("Z")
     assert body["started_at"] is None
+    assert body["progress"] is None
+
+
+def test_a_running_jobs_progress_is_shown_by_get_and_list(client, conn):
+    job_id = client.post("/train").get_json()["job_id"]
+    claim = jobs.claim(
+        conn,
+        uuid.UUID(job_id),
+        worker="host:1",
+        lease=timedelta(seconds=60),
+        max_attempts=2,
+        owner_is_gone=lambda owner: False,
+    )
+    progress = {
+        "phase": "reading_rows",
+        "done": 300,
+        "total": 1000,
+        "updated_at": "2026-01-01T00:00:00Z",
+    }
+    assert jobs.set_progress(conn, uuid.UUID(job_id), fence=claim.fence, progress=progress)
+
+    assert client.get(f"/train/{job_id}").get_json()["progress"] == progress
+    (listed,) = client.get("/train").get_json()["results"]
+    assert listed["progress"] == progress
 
 
 @pytest.mark.parametrize("job_id", [str(uuid.uuid4()), "not-a-uuid", "1"])

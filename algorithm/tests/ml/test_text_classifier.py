@@ -85,6 +85,13 @@ def test_training_is_deterministic(corpus):
     assert first.metrics == second.metrics
 
 
+def test_training_reports_each_step_in_order(corpus):
+    texts, labels = _columns(sample(corpus, 300, seed=3))
+    steps = []
+    train(texts, labels, min_samples=20, on_progress=lambda *step: steps.append(step))
+    assert steps == [("fitting", 0, 2), ("evaluating", None, None), ("fitting", 1, 2)]
+
+
 def test_the_original_svc_algorithm_still_trains(corpus):
     texts, labels = _columns(sample(corpus, 300, seed=5))
     model = train(texts, labels, classifier="svc", min_samples=20)

@@ -18,6 +18,12 @@ JOB = {
     "finished_at": "2026-11-27T01:02:30Z",
     "attempts": 1,
     "stats": {"peak_rss_bytes": 166400000, "fit_seconds": 0.3},
+    "progress": {
+        "phase": "publishing",
+        "done": None,
+        "total": None,
+        "updated_at": "2026-11-27T01:02:29Z",
+    },
 }
 
 
@@ -118,6 +124,29 @@ def test_get_job(api_client, ml_service, ml_url):
 
     assert response.status_code == 200
     assert response.json() == JOB
+
+
+def test_a_running_jobs_progress_is_relayed(api_client, ml_service, ml_url):
+    running = {
+        **JOB,
+        "status": "running",
+        "model_version": None,
+        "metrics": None,
+        "finished_at": None,
+        "stats": None,
+        "progress": {
+            "phase": "reading_rows",
+            "done": 5000,
+            "total": 63000,
+            "updated_at": "2026-11-27T01:02:05Z",
+        },
+    }
+    ml_service.get(f"{ml_url}/train/{JOB_ID}", json=running)
+
+    response = api_client.get(f"{URL}{JOB_ID}/")
+
+    assert response.status_code == 200
+    assert response.json()["progress"] == running["progress"]
 
 
 def test_unknown_job_is_the_services_404(api_client, ml_service, ml_url):
