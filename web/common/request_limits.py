@@ -7,10 +7,10 @@ Two checks, both before anything is built from the body:
   Content-Length header alone, so an oversized body is never read. Django reads at most
   Content-Length bytes from the WSGI input, and nothing when the header is absent (a chunked
   body straight to gunicorn); nginx buffers chunked bodies and sends a Content-Length.
-- Shape, for JSON (`json_shape_problem`, called by common.parsers.JSONParser): nesting depth and
-  the number of containers and values, counted on the text before it is parsed. A 16 MB
-  `[[],[],...]` is ~5 million empty lists once parsed, ~400 MB of Python objects; counted on the
-  text it is one regex and a few `str.count` calls over a buffer the request already holds.
+- Shape, for JSON (`JSONShape`, fed by common.parsers.JSONParser as it reads): nesting depth
+  and the number of containers and values, counted on the bytes as they arrive, before
+  anything is parsed. A 16 MB `[[],[],...]` is ~5 million empty lists once parsed, ~400 MB of
+  Python objects; scanned, it is refused after its first few KB, and the rest is never read.
 """
 
 import re
@@ -23,8 +23,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 AUTH_PATH_PREFIXES = ("/api/auth/", "/admin/login/")
 
 # A JSON string, escapes included; what is left once strings are removed is the structure.
-_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_BRACKET = re.compile(r"[\[\]{}]")
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_BRACKET = re.compile(rb"[\[\]{}]")
+_OPENERS = frozenset(b"[{")
 
 
 def body_limit(path: str) -> int:
@@ -59,23 +60,53 @@ def _content_length(request: HttpRequest) -> int:
         return 0
 
 
-def json_shape_problem(document: str, *, max_depth: int, max_values: int) -> str | None:
-    """Why the JSON `document` is refused before it is parsed, or None if it may be parsed.
+class JSONShape:
+    """Counts a UTF-8 JSON document's values and depth, fed in chunks of any size.
 
     Values are counted as opening brackets plus commas: every value but the first of each
     array or object follows a comma, and object keys are paired with their values the same
-    way. The count holds for malformed documents too (json.loads then rejects them).
+    way. Brackets and commas inside strings do not count; a string cut by a chunk boundary is
+    held back until its end arrives. Malformed documents are counted too (json.loads then
+    rejects those that pass).
     """
-    structure = _JSON_STRING.sub("", document)
-    containers = structure.count("[") + structure.count("{")
-    closers = structure.count("]") + structure.count("}")
-    values = containers + structure.count(",")
-    if values > max_values or closers > max_values:
-        return f"JSON parse error - the document has too many values (at most {max_values})."
-    depth = 0
-    # At most 2 * max_values brackets are left, so this loop is short.
-    for bracket in _BRACKET.finditer(structure):
-        depth = depth + 1 if bracket.group() in "[{" else depth - 1
-        if depth > max_depth:
-            return f"JSON parse error - the document is nested too deeply (at most {max_depth})."
-    return None
+
+    def __init__(self, *, max_depth: int, max_values: int) -> None:
+        self.max_depth = max_depth
+        self.max_values = max_values
+        self.values = 0
+        self.closers = 0
+        self.depth = 0
+        self._pending = b""  # an unterminated string, from its opening quote
+
+    def feed(self, chunk: bytes) -> str | None:
+        """Why the document is refused, as soon as the bytes so far show it; else None."""
+        data = self._pending + chunk
+        structure = _JSON_STRING.sub(b"", data)
+        # Complete strings are gone: a quote left opens a string that has not ended yet, and
+        # runs unchanged to the end of `data` (the quotes inside it are all escaped).
+        quote = structure.find(b'"')
+        if quote >= 0:
+            self._pending = data[len(data) - (len(structure) - quote) :]
+            structure = structure[:quote]
+        else:
+            self._pending = b""
+        self.values += structure.count(b"[") + structure.count(b"{") + structure.count(b",")
+        self.closers += structure.count(b"]") + structure.count(b"}")
+        if self.values > self.max_values or self.closers > self.max_values:
+            return (
+                f"JSON parse error - the document has too many values (at most {self.max_values})."
+            )
+        # At most 2 * max_values brackets in all, so this loop stays short.
+        for bracket in _BRACKET.finditer(structure):
+            self.depth += 1 if bracket.group()[0] in _OPENERS else -1
+            if self.depth > self.max_depth:
+                return (
+                    "JSON parse error - the document is nested too deeply "
+                    f"(at most {self.max_depth})."
+                )
+        return None
+
+
+def json_shape_problem(document: bytes, *, max_depth: int, max_values: int) -> str | None:
+    """Why the whole UTF-8 JSON `document` is refused before parsing, or None."""
+    return JSONShape(max_depth=max_depth, max_values=max_values).feed(document)

@@ -10,7 +10,7 @@ import pytest
 from django.test.client import ClientHandler
 from rest_framework.authtoken.models import Token
 
-from common.request_limits import json_shape_problem
+from common.request_limits import JSONShape, json_shape_problem
 from data.models import Data
 
 MIB = 1024 * 1024
@@ -62,12 +62,36 @@ def traced_peak(call):
     ],
 )
 def test_json_shape_problem(document, problem):
-    found = json_shape_problem(document, max_depth=DEPTH, max_values=VALUES)
+    found = json_shape_problem(document.encode(), max_depth=DEPTH, max_values=VALUES)
 
     if problem is None:
         assert found is None
     else:
         assert problem in found
+
+
+@pytest.mark.parametrize("chunk_size", [1, 2, 7, 1000])
+@pytest.mark.parametrize(
+    "document",
+    [
+        pytest.param(json.dumps([{"text": 'a "[[[" \\ b', "label": "{,}"}] * 300), id="valid"),
+        pytest.param('["\\\\"[[[\\"", ' * 50 + "0]", id="escapes"),
+        pytest.param("[" * 40 + "]" * 40, id="deep"),
+        pytest.param("[" + "0," * 5000 + "0]", id="wide"),
+    ],
+)
+def test_the_shape_is_the_same_whatever_the_chunks(document, chunk_size):
+    raw = document.encode()
+    whole = json_shape_problem(raw, max_depth=DEPTH, max_values=VALUES)
+    shape = JSONShape(max_depth=DEPTH, max_values=VALUES)
+
+    found = None
+    for start in range(0, len(raw), chunk_size):
+        found = shape.feed(raw[start : start + chunk_size])
+        if found:
+            break
+
+    assert found == whole
 
 
 def test_the_largest_legitimate_bodies_pass_the_shape_check(settings):
@@ -77,7 +101,7 @@ def test_the_largest_legitimate_bodies_pass_the_shape_check(settings):
     for body in (bulk, batch):
         assert (
             json_shape_problem(
-                json.dumps(body),
+                json.dumps(body).encode(),
                 max_depth=settings.REQUEST_JSON_MAX_DEPTH,
                 max_values=settings.REQUEST_JSON_MAX_VALUES,
             )
@@ -184,19 +208,21 @@ def test_a_body_over_the_limit_with_a_false_content_length_is_413(api_client, se
 
 
 class CountingInput(io.RawIOBase):
-    """A WSGI input of `size` bytes that records how many of them were read."""
+    """A WSGI input of `size` bytes (`pattern` repeated) that records how many were read."""
 
-    def __init__(self, size: int) -> None:
-        self.remaining = size
+    def __init__(self, size: int, pattern: bytes = b"[") -> None:
+        self.size = size
+        self.pattern = pattern
         self.read_bytes = 0
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer) -> int:
-        count = min(len(buffer), self.remaining)
-        buffer[:count] = b"[" * count
-        self.remaining -= count
+        count = min(len(buffer), self.size - self.read_bytes)
+        start = self.read_bytes % len(self.pattern)
+        repeated = self.pattern * (count // len(self.pattern) + 2)
+        buffer[:count] = repeated[start : start + count]
         self.read_bytes += count
         return count
 
@@ -245,3 +271,18 @@ def test_a_chunked_body_without_content_length_is_not_read(path, user):
 
     assert response.status_code == 400
     assert stream.read_bytes == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/data/", "/api/predict/"])
+def test_the_attack_body_is_refused_after_its_first_few_kilobytes(path, user):
+    stream = CountingInput(16 * MIB - 16, pattern=b"[],")
+    token = Token.objects.create(user=user).key
+
+    response = wsgi_post(
+        path, stream, CONTENT_LENGTH=str(stream.size), HTTP_AUTHORIZATION=f"Token {token}"
+    )
+
+    assert response.status_code == 400
+    assert b"too many values" in response.content
+    assert stream.read_bytes <= 128 * 1024
