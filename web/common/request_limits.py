@@ -22,8 +22,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 # Login and token routes (DRF's and Django admin's): a username and a password fit in far less.
 AUTH_PATH_PREFIXES = ("/api/auth/", "/admin/login/")
 
-# A JSON string, escapes included; what is left once strings are removed is the structure.
-_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+# A JSON string, escapes included, or the start of one that runs to the end of the bytes so far:
+# matching it whole means no match is ever retried inside a string that a chunk cut short.
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*(?:(")|\\?\Z)', re.DOTALL)
 _BRACKET = re.compile(rb"[\[\]{}]")
 _OPENERS = frozenset(b"[{")
 
@@ -81,15 +82,14 @@ class JSONShape:
     def feed(self, chunk: bytes) -> str | None:
         """Why the document is refused, as soon as the bytes so far show it; else None."""
         data = self._pending + chunk
-        structure = _JSON_STRING.sub(b"", data)
-        # Complete strings are gone: a quote left opens a string that has not ended yet, and
-        # runs unchanged to the end of `data` (the quotes inside it are all escaped).
-        quote = structure.find(b'"')
-        if quote >= 0:
-            self._pending = data[len(data) - (len(structure) - quote) :]
-            structure = structure[:quote]
-        else:
-            self._pending = b""
+        self._pending = b""
+
+        def drop_string(match: re.Match) -> bytes:
+            if match.group(1) is None:  # no closing quote yet
+                self._pending = data[match.start() :]
+            return b""
+
+        structure = _JSON_STRING.sub(drop_string, data)
         self.values += structure.count(b"[") + structure.count(b"{") + structure.count(b",")
         self.closers += structure.count(b"]") + structure.count(b"}")
         if self.values > self.max_values or self.closers > self.max_values:
