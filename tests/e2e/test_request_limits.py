@@ -69,6 +69,10 @@ def test_four_attack_bodies_at_once_leave_web_memory_flat(stack, token, path, wi
     assert all(response.json()["detail"] for response in responses)
     _, peak_after = web_memory(stack)
     growth = peak_after - max(usage_before, peak_before)
+    print(  # the figures, for `pytest -s`
+        f"{path} token={with_token}: web {usage_before / MIB:.0f} MiB in use, peak "
+        f"{peak_before / MIB:.0f} -> {peak_after / MIB:.0f} MiB"
+    )
     assert growth < ALLOWED_GROWTH, (
         f"web's memory peaked {growth / MIB:.0f} MiB above where it was "
         f"({usage_before / MIB:.0f} MiB in use, {peak_before / MIB:.0f} MiB peak before)"
