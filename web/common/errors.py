@@ -9,7 +9,6 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
@@ -61,11 +60,11 @@ def _as_api_exception(exc: Exception) -> Exception:
     if isinstance(exc, DjangoValidationError):
         return exceptions.ValidationError(as_serializer_error(exc))
     if isinstance(exc, OperationalError) and isinstance(exc.__cause__, QueryCanceled):
-        # DATABASE_STATEMENT_TIMEOUT_MS: the database is up, this query was too costly.
+        # DATABASE_STATEMENT_TIMEOUT_MS (or the bulk insert's own): the database is up, this
+        # statement was too costly.
         logger.warning("Database statement cancelled: %s", exc)
         return DatabaseTimeout(
-            "The database took too long to answer (over "
-            f"{settings.DATABASE_STATEMENT_TIMEOUT_MS} ms); narrow the query or retry shortly."
+            "The database took too long to answer; narrow the query or retry shortly."
         )
     if isinstance(exc, OperationalError | InterfaceError):
         logger.warning("Database unavailable: %s", exc)

@@ -105,6 +105,9 @@ DATABASE_URL = env_secret("DATABASE_URL")
 # (DATABASE_PASSWORD_FILE) shared with the db container's POSTGRES_PASSWORD_FILE.
 DATABASE_PASSWORD = env_secret("DATABASE_PASSWORD")
 DATABASE_STATEMENT_TIMEOUT_MS = env_int("DATABASE_STATEMENT_TIMEOUT_MS", 5000, minimum=0)
+# A bulk insert's COPY keeps the trigram index up to date for up to REQUEST_MAX_BODY_BYTES of
+# text (seconds, not milliseconds): it gets its own bound, under nginx's 60 s read timeout.
+DATA_BULK_STATEMENT_TIMEOUT_MS = env_int("DATA_BULK_STATEMENT_TIMEOUT_MS", 50_000, minimum=0)
 DATABASES = {
     "default": {
         **dj_database_url.parse(
