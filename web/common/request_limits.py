@@ -4,20 +4,21 @@ Two checks, both before anything is built from the body:
 
 - Size, per route (`body_limit`): the login routes take a few KB (AUTH_MAX_BODY_BYTES), every
   other route at most REQUEST_MAX_BODY_BYTES. `RequestBodyLimitMiddleware` answers 413 from the
-  Content-Length header alone, so an oversized body is never read. Django reads at most
-  Content-Length bytes from the WSGI input, and nothing when the header is absent (a chunked
-  body straight to gunicorn); nginx buffers chunked bodies and sends a Content-Length.
+  Content-Length header alone, so an oversized body is never kept (see the middleware for what
+  happens to its bytes). Django reads at most Content-Length bytes from the WSGI input, and
+  nothing when the header is absent (a chunked body straight to gunicorn); nginx buffers
+  chunked bodies and sends a Content-Length.
 - Shape, for JSON (`JSONShape`, fed by common.parsers.JSONParser as it reads): nesting depth
   and the number of containers and values, counted on the bytes as they arrive, before
   anything is parsed. A 16 MB `[[],[],...]` is ~5 million empty lists once parsed, ~400 MB of
-  Python objects; scanned, it is refused after its first few KB, and the rest is never read.
+  Python objects; scanned, it is refused after its first 64 KB, and the rest is never kept.
 """
 
 import re
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, UnreadablePostError
 
 # Login and token routes (DRF's and Django admin's): a username and a password fit in far less.
 AUTH_PATH_PREFIXES = ("/api/auth/", "/admin/login/")
@@ -27,6 +28,7 @@ AUTH_PATH_PREFIXES = ("/api/auth/", "/admin/login/")
 _JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*(?:(")|\\?\Z)', re.DOTALL)
 _BRACKET = re.compile(rb"[\[\]{}]")
 _OPENERS = frozenset(b"[{")
+_DISCARD_CHUNK_BYTES = 64 * 1024
 
 
 def body_limit(path: str) -> int:
@@ -41,16 +43,36 @@ def too_large_detail(limit: int) -> str:
 
 
 class RequestBodyLimitMiddleware:
-    """413 for a declared Content-Length over the route's limit, before the body is read."""
+    """413 for a declared Content-Length over the route's limit, before the body is read.
+
+    Whatever part of a body the answer did not need (a refused body, a 401 before parsing, JSON
+    refused after its first chunk) is then read and thrown away in small pieces, up to
+    REQUEST_MAX_BODY_BYTES: gunicorn drains only 64 KB of an unread body and then closes the
+    connection with data unread, which resets it, and nginx, still sending the body, answers
+    502 instead of relaying this answer. Nothing of it is kept; a longer body is left unread.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         limit = body_limit(request.path)
-        if _content_length(request) > limit:
-            return JsonResponse({"detail": too_large_detail(limit)}, status=413)
-        return self.get_response(request)
+        length = _content_length(request)
+        if length > limit:
+            response = JsonResponse({"detail": too_large_detail(limit)}, status=413)
+        else:
+            response = self.get_response(request)
+        if length <= settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+            _discard_unread_body(request)
+        return response
+
+
+def _discard_unread_body(request: HttpRequest) -> None:
+    try:
+        while request.read(_DISCARD_CHUNK_BYTES):
+            pass
+    except (OSError, UnreadablePostError):  # the client went away: nothing left to answer
+        pass
 
 
 def _content_length(request: HttpRequest) -> int:
