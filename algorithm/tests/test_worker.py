@@ -9,6 +9,7 @@ Sentry, logs JSON and exports its metrics, and the tests check each.
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 import urllib.request
 from collections.abc import Iterator
@@ -31,6 +32,9 @@ from tests.support.sentry_stub import SentryStub
 from tests.support.worker_process import running_worker
 
 JOB_TIMEOUT = 120
+# Single letters: TF-IDF finds no word in them (an unexpected error inside the task).
+FIRST_TEXT = "q z x w j"
+SECOND_TEXT = "k v y g h"
 
 
 @pytest.fixture(scope="module")
@@ -223,7 +227,7 @@ def test_a_table_crafted_with_too_many_labels_fails_the_job_in_the_worker(client
 def test_a_task_exception_reaches_sentry(client, conn, worker, sentry_stub):
     # Texts without a single two-letter word leave TF-IDF an empty vocabulary: an unexpected
     # error inside the task, not a data-validation failure.
-    insert_rows(conn, [("a b c", "first"), ("d e f", "second")] * 15)
+    insert_rows(conn, [(FIRST_TEXT, "first"), (SECOND_TEXT, "second")] * 15)
     job = finished_job(client, client.post("/train").get_json()["job_id"])
     assert job["status"] == "failed"
     assert job["error"].startswith("ValueError: empty vocabulary")
@@ -237,6 +241,10 @@ def test_a_task_exception_reaches_sentry(client, conn, worker, sentry_stub):
     assert event["release"] == "textclf@test"
     assert event["tags"]["service"] == "worker"
     assert event["tags"]["celery_task_id"]
+    # The training rows were in the task's stack frames; none of them is sent.
+    sent = json.dumps(event)
+    assert FIRST_TEXT not in sent
+    assert SECOND_TEXT not in sent
 
 
 def test_the_worker_exports_its_metrics(client, conn, corpus, worker):

@@ -12,6 +12,7 @@ from typing import Any
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
+from psycopg.errors import QueryCanceled
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
@@ -27,6 +28,11 @@ class DatabaseUnavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = "The database is unavailable; try again shortly."
     default_code = "database_unavailable"
+
+
+class DatabaseTimeout(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "database_timeout"
 
 
 class ServiceUnavailable(exceptions.APIException):
@@ -53,6 +59,13 @@ def _as_api_exception(exc: Exception) -> Exception:
         return exceptions.NotFound()
     if isinstance(exc, DjangoValidationError):
         return exceptions.ValidationError(as_serializer_error(exc))
+    if isinstance(exc, OperationalError) and isinstance(exc.__cause__, QueryCanceled):
+        # DATABASE_STATEMENT_TIMEOUT_MS (or the bulk insert's own): the database is up, this
+        # statement was too costly.
+        logger.warning("Database statement cancelled: %s", exc)
+        return DatabaseTimeout(
+            "The database took too long to answer; narrow the query or retry shortly."
+        )
     if isinstance(exc, OperationalError | InterfaceError):
         logger.warning("Database unavailable: %s", exc)
         return DatabaseUnavailable()

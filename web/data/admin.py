@@ -8,7 +8,8 @@ from data.models import Data
 class DataAdmin(admin.ModelAdmin):
     list_display = ("id", "label", "text_preview", "updated_at")
     list_filter = ("label",)
-    search_fields = ("text",)
+    # ILIKE, which the trigram index answers; the default icontains (UPPER ... LIKE) cannot.
+    search_fields = ("text__ilike_contains",)
     ordering = ("-id",)
     show_full_result_count = False
     # Texts are stored exactly as sent; the admin's forms must not strip them either.

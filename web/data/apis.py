@@ -35,12 +35,14 @@ _LIST_PARAMETERS = [
         OpenApiTypes.STR,
         description="Keyset paging for deep pages: send it empty for the first page, then "
         "follow `next`/`previous` (opaque values). No `count` in this mode; each page costs "
-        "the same however deep it is.",
+        "the same however deep it is. A page stops early once its texts reach "
+        "DATA_MAX_RESPONSE_BYTES: only a null `next` means the end.",
     ),
     OpenApiParameter(
         "page_size",
         OpenApiTypes.INT,
-        description="Rows per page (default DATA_PAGE_SIZE); capped at DATA_MAX_PAGE_SIZE.",
+        description="Rows per page (default DATA_PAGE_SIZE); capped at DATA_MAX_PAGE_SIZE. "
+        "In page mode, a page whose texts exceed DATA_MAX_RESPONSE_BYTES is a 400.",
     ),
 ]
 _ONE_OR_MANY_IN = PolymorphicProxySerializer(

@@ -7,12 +7,28 @@
   LIMIT M` on the primary key, so page 20,000 costs what page 1 costs.
 
 page_size works the same in both: an integer >= 1, capped at DATA_MAX_PAGE_SIZE.
+
+No page carries more than DATA_MAX_RESPONSE_BYTES of texts (1,000 texts of TEXT_MAX_LENGTH
+would be ~100 MB, held in memory several times over while the response is built). The page
+query itself sums the texts' stored sizes in id order (a window over OCTET_LENGTH, which reads
+a text's length without reading the text) and returns no text past the cap, so those texts are
+never read from the database either:
+- cursor mode: the page stops early, at the last row whose text still fits (the first row is
+  always returned: one text is far below the cap), and `next` continues from there; a short
+  page does not mean the end.
+- page mode: a page cannot end early without shifting every later page, so a page over the cap
+  is a 400 that says to ask for a smaller page_size or to page with ?cursor=.
 """
 
 from django.conf import settings
+from django.core.paginator import Paginator
+from django.db.models import Case, F, Func, IntegerField, Q, QuerySet, Sum, TextField, When, Window
+from django.db.models.expressions import RowRange
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import Cursor, CursorPagination, PageNumberPagination
 from rest_framework.request import Request
+
+from data.models import Data
 
 CURSOR_QUERY_PARAM = "cursor"
 PAGE_QUERY_PARAM = "page"
@@ -34,10 +50,33 @@ class _StrictPageSize:
         return min(_positive_int(raw, self.page_size_query_param), self.max_page_size)
 
 
+class _CappedPaginator(Paginator):
+    """Django's paginator, whose pages are read with texts_within_cap and refused over it."""
+
+    def page(self, number):
+        page = super().page(number)
+        ids = page.object_list.values("id")
+        rows = list(texts_within_cap(Data.objects.filter(id__in=ids).order_by("id")))
+        if not _keep_within_cap(rows):
+            cap = settings.DATA_MAX_RESPONSE_BYTES
+            raise ValidationError(
+                {
+                    PAGE_SIZE_QUERY_PARAM: [
+                        f"This page's texts exceed {cap} bytes (DATA_MAX_RESPONSE_BYTES): "
+                        "ask for a smaller page_size, or page with ?cursor= (its pages stop "
+                        "at the cap)."
+                    ]
+                }
+            )
+        page.object_list = rows
+        return page
+
+
 class DataPagination(_StrictPageSize, PageNumberPagination):
     """Page numbers; a page past the end is DRF's 404."""
 
     page_query_param = PAGE_QUERY_PARAM
+    django_paginator_class = _CappedPaginator
 
     def paginate_queryset(self, queryset, request, view=None):
         raw = request.query_params.get(self.page_query_param)
@@ -55,7 +94,27 @@ class DataCursorPagination(_StrictPageSize, CursorPagination):
     def paginate_queryset(self, queryset, request, view=None):
         if PAGE_QUERY_PARAM in request.query_params:
             raise ValidationError({PAGE_QUERY_PARAM: ["Use either page or cursor, not both."]})
-        return super().paginate_queryset(queryset, request, view)
+        cursor = self.decode_cursor(request)
+        backwards = cursor is not None and cursor.reverse
+        page = super().paginate_queryset(
+            texts_within_cap(queryset, descending=backwards), request, view
+        )
+        # The rows past the cap are the ones furthest from the cursor: the end of a forward
+        # page, the start of a backward one (DRF has put it back in id order).
+        kept = list(reversed(page)) if backwards else list(page)
+        if not _keep_within_cap(kept):
+            first_left_out = next(row for row in kept if row.text_within_cap is None)
+            kept = kept[: kept.index(first_left_out)]
+            # What DRF records for a page followed by more rows (cursor.position is an id).
+            if backwards:
+                self.has_previous = True
+                self.previous_position = str(first_left_out.id)
+            else:
+                self.has_next = True
+                self.next_position = str(first_left_out.id)
+        self.page = list(reversed(kept)) if backwards else kept
+        self.display_page_controls = self.has_previous or self.has_next
+        return self.page
 
     def decode_cursor(self, request: Request) -> Cursor | None:
         """A malformed cursor is a 400 (DRF answers 404); its position must be an id."""
@@ -83,3 +142,44 @@ def _positive_int(raw: str, name: str) -> int:
     if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
         raise ValidationError({name: ["A positive integer is required."]})
     return int(raw)
+
+
+class _OctetLength(Func):
+    function = "OCTET_LENGTH"
+    output_field = IntegerField()
+
+
+def texts_within_cap(queryset: QuerySet[Data], *, descending: bool = False) -> QuerySet[Data]:
+    """`queryset` whose rows carry `text_within_cap`: the text while the texts up to and
+    including it (in id order, or descending) add up to at most DATA_MAX_RESPONSE_BYTES, and
+    always for the first row; else None."""
+    text_bytes = _OctetLength("text")
+    bytes_through = Window(
+        Sum(text_bytes),
+        order_by=F("id").desc() if descending else F("id").asc(),
+        frame=RowRange(start=None, end=0),
+    )
+    # Texts are never empty (a database constraint): only the first row's running total is
+    # its own length.
+    within = Q(bytes_through__lte=settings.DATA_MAX_RESPONSE_BYTES) | Q(bytes_through=text_bytes)
+    return (
+        queryset.defer("text")
+        .annotate(bytes_through=bytes_through)
+        .annotate(
+            text_within_cap=Case(
+                When(within, then=F("text")), default=None, output_field=TextField()
+            )
+        )
+    )
+
+
+def _keep_within_cap(rows: list[Data]) -> bool:
+    """Give each row its text; False if some row's text was past the cap (text is NOT NULL,
+    so None means exactly that)."""
+    complete = True
+    for row in rows:
+        if row.text_within_cap is None:
+            complete = False
+        else:
+            row.text = row.text_within_cap
+    return complete

@@ -7,6 +7,8 @@ from common.serializers import StrictCharField, StrictSerializer
 from common.validators import MaxLengthFromSetting
 from data.models import LABEL_MAX_LENGTH, Data
 
+SEARCH_MIN_LENGTH = 3
+
 
 class DataInputSerializer(StrictSerializer):
     """One item to create or update: exactly `text` and `label`, both stored as sent."""
@@ -48,6 +50,12 @@ class DataFilterSerializer(serializers.Serializer):
         required=False,
         allow_blank=True,
         trim_whitespace=False,
+        # pg_trgm looks a substring up by its 3-character pieces: a shorter one would read
+        # the whole table (data.lookups).
+        min_length=SEARCH_MIN_LENGTH,
+        error_messages={
+            "min_length": f"A search needs at least {SEARCH_MIN_LENGTH} characters (or none)."
+        },
         validators=[MaxLengthFromSetting("TEXT_MAX_LENGTH")],
     )
 

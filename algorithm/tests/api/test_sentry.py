@@ -5,6 +5,7 @@ from dataclasses import replace
 
 import pytest
 import sentry_sdk
+from flask import request
 
 from mlservice import create_app
 from tests.helpers import TEST_SERVICE_TOKEN
@@ -13,6 +14,12 @@ from tests.support.sentry_stub import SentryStub
 
 def explode():
     raise RuntimeError("route failed")
+
+
+def explode_with_text():
+    # The text sits in a local variable and in the parsed body when the error happens.
+    texts = request.get_json()["texts"]
+    raise RuntimeError(f"route failed with {len(texts)} texts")
 
 
 # Kept away from explode(): Sentry sends source lines around the raise, and these must not be
@@ -66,3 +73,28 @@ def test_a_route_exception_is_reported(settings, sentry_stub):
     sent = json.dumps(event)
     for secret in (TEST_SERVICE_TOKEN, USER_TOKEN, USER_COOKIE, USER_TEXT):
         assert secret not in sent
+
+
+def test_a_text_in_a_failing_request_reaches_sentry_nowhere(settings, sentry_stub):
+    app = create_app(replace(settings, sentry_dsn=sentry_stub.dsn))
+    app.add_url_rule("/explode-with-text", view_func=explode_with_text, methods=["POST"])
+    response = app.test_client().post(
+        f"/explode-with-text?search={USER_TEXT.replace(' ', '-')}",
+        json={"texts": [USER_TEXT]},
+        headers={"X-Service-Token": TEST_SERVICE_TOKEN},
+    )
+    assert response.status_code == 500
+    sentry_sdk.flush(timeout=5)
+
+    event = sentry_stub.wait_for_event(
+        lambda e: e["exception"]["values"][-1]["value"] == "route failed with 1 texts",
+        timeout=10,
+    )
+    frames = event["exception"]["values"][-1]["stacktrace"]["frames"]
+    assert frames
+    assert not any("vars" in frame for frame in frames)
+    assert "query_string" not in event["request"]
+    assert "breadcrumbs" not in event or not event["breadcrumbs"].get("values")
+    sent = json.dumps(event)
+    assert USER_TEXT not in sent
+    assert USER_TEXT.replace(" ", "-") not in sent

@@ -67,6 +67,8 @@ MIDDLEWARE = [
     "observability.middleware.RequestIdMiddleware",
     "observability.middleware.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads the body: an oversized Content-Length is a 413 at once.
+    "common.request_limits.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -102,6 +104,10 @@ DATABASE_URL = env_secret("DATABASE_URL")
 # Optional: replaces the password in DATABASE_URL, so it can come from a secret file
 # (DATABASE_PASSWORD_FILE) shared with the db container's POSTGRES_PASSWORD_FILE.
 DATABASE_PASSWORD = env_secret("DATABASE_PASSWORD")
+DATABASE_STATEMENT_TIMEOUT_MS = env_int("DATABASE_STATEMENT_TIMEOUT_MS", 5000, minimum=0)
+# A bulk insert's COPY keeps the trigram index up to date for up to REQUEST_MAX_BODY_BYTES of
+# text (seconds, not milliseconds): it gets its own bound, under nginx's 60 s read timeout.
+DATA_BULK_STATEMENT_TIMEOUT_MS = env_int("DATA_BULK_STATEMENT_TIMEOUT_MS", 50_000, minimum=0)
 DATABASES = {
     "default": {
         **dj_database_url.parse(
@@ -110,8 +116,14 @@ DATABASES = {
             conn_health_checks=True,
         ),
         **({"PASSWORD": DATABASE_PASSWORD} if DATABASE_PASSWORD else {}),
-        # A database that is down must cost a request seconds (then a 503), not a hang.
-        "OPTIONS": {"connect_timeout": 3, "application_name": "textclf-web"},
+        "OPTIONS": {
+            # A database that is down must cost a request seconds (then a 503), not a hang.
+            "connect_timeout": 3,
+            "application_name": "textclf-web",
+            # No statement holds a connection (and a gunicorn thread) longer than this; the
+            # API answers 503 (common.errors). 0 turns it off, as web_migrate does.
+            "options": f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT_MS}",
+        },
     }
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -205,11 +217,21 @@ SPECTACULAR_SETTINGS = {
 # Largest request body read (Django's DATA_UPLOAD_MAX_MEMORY_SIZE; larger -> 413). Matches
 # nginx's client_max_body_size default (16m): a bulk insert of 1,000 long texts fits.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("REQUEST_MAX_BODY_BYTES", 16 * 1024 * 1024)
+# Body limit of the login routes (/api/auth/, /admin/login/; common.request_limits).
+AUTH_MAX_BODY_BYTES = env_int("AUTH_MAX_BODY_BYTES", 4096, minimum=1)
 TEXT_MAX_LENGTH = env_int("TEXT_MAX_LENGTH", 100_000)
 DATA_BULK_MAX_ITEMS = env_int("DATA_BULK_MAX_ITEMS", 1000)
 DATA_PAGE_SIZE = env_int("DATA_PAGE_SIZE", 50)
 DATA_MAX_PAGE_SIZE = env_int("DATA_MAX_PAGE_SIZE", 1000)
+# A list page stops early once its texts add up to this many bytes (data.pagination).
+DATA_MAX_RESPONSE_BYTES = env_int("DATA_MAX_RESPONSE_BYTES", 8 * 1024 * 1024, minimum=1)
 PREDICT_BATCH_MAX = env_int("PREDICT_BATCH_MAX", 1000)
+# JSON bodies are refused before parsing when deeper or wider than any legitimate request:
+# a bulk insert is 3 values per item (an object, a comma, a comma), a predict batch 1 per text.
+REQUEST_JSON_MAX_DEPTH = env_int("REQUEST_JSON_MAX_DEPTH", 32, minimum=1)
+REQUEST_JSON_MAX_VALUES = env_int(
+    "REQUEST_JSON_MAX_VALUES", 4 * max(DATA_BULK_MAX_ITEMS, PREDICT_BATCH_MAX) + 64, minimum=1
+)
 
 # --- ML service (algorithm) ---------------------------------------------------------------
 ML_SERVICE_URL = env_str("ML_SERVICE_URL", "http://algorithm:8000")

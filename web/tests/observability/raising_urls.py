@@ -16,5 +16,10 @@ class RaisingApi(APIView):
     def get(self, request):
         raise ProbeError("raised on purpose by the Sentry test")
 
+    def post(self, request):
+        # The text sits in a local variable and in the parsed body when the error happens.
+        text = request.data["text"]
+        raise ProbeError(f"raised on purpose with a text of {len(text)} characters")
+
 
 urlpatterns = [path("api/boom/", RaisingApi.as_view())]

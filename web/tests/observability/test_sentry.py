@@ -61,7 +61,7 @@ def events(envelopes: list[tuple[str, bytes]]) -> list[dict]:
     return found
 
 
-def test_an_exception_in_a_view_is_reported_without_pii(sentry_ingest):
+def run_probe(sentry_ingest, **environ_extra: str) -> subprocess.CompletedProcess:
     port = sentry_ingest.server_address[1]
     environ = {key: value for key, value in os.environ.items() if not key.startswith("SENTRY_")}
     environ.update(
@@ -69,9 +69,9 @@ def test_an_exception_in_a_view_is_reported_without_pii(sentry_ingest):
         SENTRY_ENVIRONMENT="sentry-test",
         SENTRY_RELEASE="textclf@test-release",
         DJANGO_SETTINGS_MODULE="config.settings.test",
+        **environ_extra,
     )
-
-    result = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-m", "tests.observability.sentry_probe"],
         cwd=WEB_DIR,
         env=environ,
@@ -80,6 +80,10 @@ def test_an_exception_in_a_view_is_reported_without_pii(sentry_ingest):
         timeout=60,
         check=False,
     )
+
+
+def test_an_exception_in_a_view_is_reported_without_pii(sentry_ingest):
+    result = run_probe(sentry_ingest)
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "500 Internal Server Error"
@@ -99,3 +103,25 @@ def test_an_exception_in_a_view_is_reported_without_pii(sentry_ingest):
     assert headers["cookie"] == "[Filtered]"
     assert "cookies" not in event["request"]
     assert "user" not in event
+
+
+# No spaces: it must be findable verbatim in a query string too.
+USER_TEXT = "confidential-user-text-" + "to-classify-7f3a"
+
+
+def test_a_request_text_reaches_sentry_nowhere(sentry_ingest):
+    """The text is in the body, the query string and a local variable of the failing view."""
+    result = run_probe(sentry_ingest, SENTRY_PROBE_TEXT=USER_TEXT)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "500 Internal Server Error"
+    [event] = events(sentry_ingest.envelopes)
+    assert event["exception"]["values"][-1]["type"] == "ProbeError"
+    assert event["request"]["method"] == "POST"
+    raw = b"".join(body for _, body in sentry_ingest.envelopes)
+    assert USER_TEXT.encode() not in raw
+    assert "data" not in event["request"]
+    assert "query_string" not in event["request"]
+    frames = event["exception"]["values"][-1]["stacktrace"]["frames"]
+    assert frames
+    assert not any("vars" in frame for frame in frames)
