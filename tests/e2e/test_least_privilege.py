@@ -65,8 +65,9 @@ def test_web_still_writes_rows_and_keeps_the_row_count(api):
     assert created.status_code == 201, created.text
     assert count() == before + 1
     row = created.json()["id"]
-    assert api.patch(f"/api/data/{row}/", json={"label": "probe2"}).status_code == 200
-    assert api.delete(f"/api/data/{row}/").status_code == 204
+    changed = api.request("PATCH", f"/api/data/{row}/", json={"label": "probe2"})
+    assert changed.status_code == 200, changed.text
+    assert api.request("DELETE", f"/api/data/{row}/").status_code == 204
     assert count() == before
 
 
