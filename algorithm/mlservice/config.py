@@ -13,12 +13,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from mlservice.ml import CLASSIFIER_NAMES
+from mlservice.secrets_check import weak_secret
 
 T = TypeVar("T")
 LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 LOG_FORMATS = ("json", "console")
+ENVIRONMENTS = ("development", "production")
 
 
 class ConfigError(ValueError):
@@ -90,6 +93,9 @@ class Settings:
     # before fitting when labels x features alone would exceed it; the API refuses to read more.
     # An API process holds about twice the model (classifier + the fast path's weights).
     model_max_bytes: int = 128 * 1024 * 1024
+    # "production" (the prod overlay) refuses the development defaults of the secrets above and
+    # any key, token or password shorter than 32 characters, naming each.
+    environment: str = "development"
 
     def __post_init__(self) -> None:
         if self.classifier not in CLASSIFIER_NAMES:
@@ -142,6 +148,22 @@ class Settings:
         ):
             if not getattr(self, name):
                 raise ConfigError(f"{name.upper()} must not be empty.")
+        if self.environment not in ENVIRONMENTS:
+            raise ConfigError(f"ENVIRONMENT must be one of {', '.join(ENVIRONMENTS)}.")
+        if self.environment == "production":
+            self._refuse_weak_secrets()
+
+    def _refuse_weak_secrets(self) -> None:
+        # ML_DATABASE_PASSWORD is not checked here: only algorithm_migrate uses it, and the
+        # API and the worker log in with it through DATABASE_URL, which is.
+        problems = [
+            weak_secret("ML_SERVICE_TOKEN", self.ml_service_token),
+            weak_secret("MODEL_SIGNING_KEY", self.model_signing_key),
+            weak_secret("DATABASE_URL's password", urlsplit(self.database_url).password),
+            weak_secret("CELERY_BROKER_URL's password", urlsplit(self.celery_broker_url).password),
+        ]
+        if found := [problem for problem in problems if problem]:
+            raise ConfigError(" ".join(found))
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -166,7 +188,11 @@ class Settings:
 
 
 # Parsers other than the default's own type.
-_PARSERS: dict[str, Callable[[str], object]] = {"log_level": str.upper, "log_format": str.lower}
+_PARSERS: dict[str, Callable[[str], object]] = {
+    "log_level": str.upper,
+    "log_format": str.lower,
+    "environment": str.lower,
+}
 
 
 def _read(env: Mapping[str, str], name: str, parse: Callable[[str], T], default: T) -> T:

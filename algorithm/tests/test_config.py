@@ -121,3 +121,60 @@ def test_secrets_stay_out_of_the_repr():
         sentry_dsn="http://dsn-secret@sentry/1",
     )
     assert "secret" not in repr(settings)
+
+
+STRONG = "Hk4nW8qZ2xLp6Rt0Vb3Mc7Jf5Sd9Ga1E"
+PRODUCTION_ENV = {
+    "ENVIRONMENT": "production",
+    "ML_SERVICE_TOKEN": STRONG,
+    "MODEL_SIGNING_KEY": STRONG[::-1],
+    "DATABASE_URL": f"postgres://textclf_ml:{STRONG}@db:5432/textclf",
+    "CELERY_BROKER_URL": f"redis://:{STRONG}@redis:6379/0",
+}
+
+
+def test_production_starts_with_strong_secrets():
+    assert Settings.from_env(PRODUCTION_ENV).environment == "production"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("ML_SERVICE_TOKEN", "dev-ml-service-token", "ML_SERVICE_TOKEN is a development value"),
+        ("ML_SERVICE_TOKEN", "x" * 31, "ML_SERVICE_TOKEN must be at least 32 characters"),
+        ("MODEL_SIGNING_KEY", "dev-model-signing-key", "MODEL_SIGNING_KEY is a development value"),
+        ("MODEL_SIGNING_KEY", "short-key", "MODEL_SIGNING_KEY must be at least 32 characters"),
+        (
+            "DATABASE_URL",
+            "postgres://textclf_ml:textclf_ml@db:5432/textclf",
+            "DATABASE_URL's password is a development value",
+        ),
+        (
+            "CELERY_BROKER_URL",
+            "redis://redis:6379/0",
+            "CELERY_BROKER_URL's password is required in production",
+        ),
+    ],
+)
+def test_production_refuses_weak_secrets_naming_them(name, value, message):
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env({**PRODUCTION_ENV, name: value})
+
+
+def test_production_refuses_the_development_defaults_all_at_once():
+    with pytest.raises(ConfigError) as exc:
+        Settings.from_env({"ENVIRONMENT": "production"})
+
+    for name in ("ML_SERVICE_TOKEN", "MODEL_SIGNING_KEY", "DATABASE_URL", "CELERY_BROKER_URL"):
+        assert name in str(exc.value)
+
+
+def test_development_keeps_the_compose_defaults():
+    assert Settings.from_env({"ENVIRONMENT": "development"}).model_signing_key == (
+        "dev-model-signing-key"
+    )
+
+
+def test_an_unknown_environment_is_refused():
+    with pytest.raises(ConfigError, match="ENVIRONMENT must be one of development, production"):
+        Settings.from_env({"ENVIRONMENT": "prod"})

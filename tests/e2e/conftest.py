@@ -20,9 +20,11 @@ DATA_CSV = Path(
     os.environ.get("DATA_CSV", REPO_ROOT.parent / "shared" / "data" / "debian-packages.csv.gz")
 )
 ADMIN_USERNAME = "e2e-admin"
-ADMIN_PASSWORD = "e2e-admin-password"
+# Generated per run, as `make secrets` does for a deployment: the prod overlay refuses
+# development values and anything shorter than 32 characters.
+ADMIN_PASSWORD = secrets.token_urlsafe(24)
 OPS_USER = "e2e-ops"
-OPS_PASSWORD = "e2e-ops-password"
+OPS_PASSWORD = secrets.token_urlsafe(32)
 TRAIN_ROWS = 3000
 HELD_OUT_ROWS = 300
 BULK_BATCH = 1000
@@ -46,13 +48,15 @@ PROFILES = {
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
             "DJANGO_SECURE_SSL_REDIRECT": "false",
             "DJANGO_SECURE_COOKIES": "false",
-            "POSTGRES_PASSWORD": "e2e-postgres-password",
-            "ML_DATABASE_PASSWORD": "e2e-ml-password",
-            "ML_SERVICE_TOKEN": "e2e-ml-service-token",
-            "MODEL_SIGNING_KEY": "e2e-model-signing-key",
+            "POSTGRES_PASSWORD": secrets.token_urlsafe(32),
+            "WEB_DATABASE_PASSWORD": secrets.token_urlsafe(32),
+            "ML_DATABASE_PASSWORD": secrets.token_urlsafe(32),
+            "REDIS_PASSWORD": secrets.token_urlsafe(32),
+            "ML_SERVICE_TOKEN": secrets.token_urlsafe(32),
+            "MODEL_SIGNING_KEY": secrets.token_urlsafe(32),
             "FLOWER_PASSWORD": OPS_PASSWORD,
             "OPS_PASSWORD": OPS_PASSWORD,
-            "GRAFANA_ADMIN_PASSWORD": "e2e-grafana-password",
+            "GRAFANA_ADMIN_PASSWORD": secrets.token_urlsafe(32),
             # Override to run two prod-profile suites side by side.
             "EDGE_SUBNET": os.environ.get("E2E_EDGE_SUBNET", "10.250.251.0/24"),
         },

@@ -135,3 +135,40 @@ def require(value: object, name: str) -> None:
     """Fail fast when a setting that has no safe default was left unset."""
     if not value:
         raise ImproperlyConfigured(f"The {name} environment variable is required in production.")
+
+
+# Every secret value that .env.example, docker-compose.yml or local.py ever shipped: anyone can
+# read them, so production refuses them whatever their length. tests/config checks that the
+# compose file's defaults are all listed here.
+DEVELOPMENT_SECRETS = frozenset(
+    {
+        "admin",
+        "ops",
+        "textclf",
+        "textclf_ml",
+        "textclf_web",
+        "dev-ml-service-token",
+        "dev-model-signing-key",
+        "django-insecure-local-only-never-use-in-production",
+    }
+)
+# Machine-held keys, tokens and passwords: `make secrets` generates 43 characters.
+SECRET_MIN_LENGTH = 32
+
+
+def weak_secret(name: str, value: str | None, *, min_length: int = SECRET_MIN_LENGTH) -> str | None:
+    """Why `value` is unfit as the production secret `name`, or None if it is fit."""
+    if not value:
+        return f"The {name} environment variable is required in production."
+    if value in DEVELOPMENT_SECRETS or value.startswith("django-insecure"):
+        return f"{name} is a development value; generate one with `make secrets`."
+    if len(value) < min_length:
+        return f"{name} must be at least {min_length} characters long; got {len(value)}."
+    return None
+
+
+def refuse_weak(problems: list[str | None]) -> None:
+    """Fail start-up naming every unfit secret at once, not just the first one."""
+    found = [problem for problem in problems if problem]
+    if found:
+        raise ImproperlyConfigured(" ".join(found))

@@ -127,6 +127,10 @@ DATABASES = {
     }
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# The role web serves requests as: `ensure_db_role` (run by web_migrate with the owner's
+# DATABASE_URL) creates it with DML on web's tables only, so it can neither alter nor drop them.
+WEB_DATABASE_USER = env_str("WEB_DATABASE_USER", "textclf_web")
+WEB_DATABASE_PASSWORD = env_secret("WEB_DATABASE_PASSWORD")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -248,6 +252,8 @@ ADMIN_USERNAME = env_str("ADMIN_USERNAME", "admin")
 # Empty here like SECRET_KEY: local/test default it to "admin", production requires it.
 ADMIN_PASSWORD = env_secret("ADMIN_PASSWORD")
 ADMIN_EMAIL = env_str("ADMIN_EMAIL", "admin@example.com")
+# production.py turns it on: ensure_admin then validates ADMIN_PASSWORD and keeps it in force.
+ENFORCE_STRONG_SECRETS = False
 
 # --- logging, errors ----------------------------------------------------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()

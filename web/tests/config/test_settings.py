@@ -1,4 +1,5 @@
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,9 +14,9 @@ WEB_DIR = Path(__file__).resolve().parents[2]
 PRODUCTION_ENV = {
     "DJANGO_SECRET_KEY": "k7#Qv9$zL2@pW5^mR8&nT1*bY4!cX6%hJ3(dF0)gS-eA+uV=iO_lK[oP]qM{",
     "DJANGO_ALLOWED_HOSTS": "textclf.example.com",
-    "DATABASE_URL": "postgres://textclf:a-db-password@db:5432/textclf",
+    "DATABASE_URL": "postgres://textclf_web:Jx0bq2Vd8kWm4nRt6yPz1cLf3hGs5aEu@db:5432/textclf",
     "ADMIN_PASSWORD": "a-strong-password",
-    "ML_SERVICE_TOKEN": "a-long-random-service-token",
+    "ML_SERVICE_TOKEN": "Qm7wT2xK9pLr4vNz8bHc3jFd6sYg1eUa",
 }
 # Settings the host's environment (e.g. the Makefile's DATABASE_URL) must not leak into.
 OWN_PREFIXES = ("DJANGO_", "ADMIN_", "DATABASE_", "ML_SERVICE_", "SENTRY_", "CACHE_")
@@ -98,7 +99,7 @@ def test_production_reads_secrets_from_files(tmp_path):
         path.write_text(f"{PRODUCTION_ENV[name]}\n")
         files[f"{name}_FILE"] = str(path)
     password_file = tmp_path / "db_password"
-    password_file.write_text("from-a-file\n")
+    password_file.write_text("from-a-file-Xk3n9Qw2Lp8Rt5Vz7Bm4\n")
     environ = {
         "DJANGO_ALLOWED_HOSTS": "textclf.example.com",
         **files,
@@ -113,8 +114,97 @@ def test_production_reads_secrets_from_files(tmp_path):
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == (
-        "(True, 'a-strong-password', 'a-long-random-service-token', 'textclf', 'from-a-file')"
+        "(True, 'a-strong-password', 'Qm7wT2xK9pLr4vNz8bHc3jFd6sYg1eUa', 'textclf_web',"
+        " 'from-a-file-Xk3n9Qw2Lp8Rt5Vz7Bm4')"
     )
+
+
+# Each weak value, the setting it is given as, and what the refusal must say.
+WEAK_SECRETS = [
+    pytest.param(
+        "DJANGO_SECRET_KEY",
+        "django-insecure-local-only-never-use-in-production",
+        "DJANGO_SECRET_KEY is a development value",
+        id="django-key-from-local",
+    ),
+    pytest.param(
+        "DJANGO_SECRET_KEY",
+        "Yq3vK8nW2pLx7Rt5Bz9Hc4Jf6Sd1Ga0E",
+        "DJANGO_SECRET_KEY must be at least 50 characters",
+        id="django-key-too-short",
+    ),
+    pytest.param(
+        "ML_SERVICE_TOKEN",
+        "dev-ml-service-token",
+        "ML_SERVICE_TOKEN is a development value",
+        id="service-token-from-compose",
+    ),
+    pytest.param(
+        "ML_SERVICE_TOKEN",
+        "short-but-not-published",
+        "ML_SERVICE_TOKEN must be at least 32 characters",
+        id="service-token-too-short",
+    ),
+    pytest.param(
+        "DATABASE_URL",
+        "postgres://textclf:textclf@db:5432/textclf",
+        "DATABASE_URL's password (or DATABASE_PASSWORD) is a development value",
+        id="database-password-from-compose",
+    ),
+    pytest.param(
+        "DATABASE_URL",
+        "postgres://textclf@db:5432/textclf",
+        "DATABASE_URL's password (or DATABASE_PASSWORD)",
+        id="database-url-without-password",
+    ),
+    pytest.param(
+        "WEB_DATABASE_PASSWORD",
+        "textclf_web",
+        "WEB_DATABASE_PASSWORD is a development value",
+        id="web-role-password-from-compose",
+    ),
+    pytest.param(
+        "ADMIN_PASSWORD", "admin", "ADMIN_PASSWORD is a development value", id="admin-admin"
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "value", "message"), WEAK_SECRETS)
+def test_production_refuses_a_weak_or_development_secret(name, value, message):
+    result = import_settings("config.settings.production", **{**PRODUCTION_ENV, name: value})
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert message in result.stderr
+
+
+def test_production_names_every_weak_secret_at_once():
+    environ = {
+        **PRODUCTION_ENV,
+        "ML_SERVICE_TOKEN": "dev-ml-service-token",
+        "ADMIN_PASSWORD": "admin",
+    }
+
+    result = import_settings("config.settings.production", **environ)
+
+    assert "ML_SERVICE_TOKEN is a development value" in result.stderr
+    assert "ADMIN_PASSWORD is a development value" in result.stderr
+
+
+def test_every_compose_default_secret_is_a_known_development_value():
+    # The base compose file's `${NAME:-default}` for each secret: what a deployment that forgot
+    # to set NAME would run with.
+    compose = (WEB_DIR.parent / "docker-compose.yml").read_text()
+    defaults = {
+        value
+        for name, value in re.findall(
+            r"\$\{([A-Z_]*(?:PASSWORD|TOKEN|KEY))(?::-([^}]*))?\}", compose
+        )
+        if value
+    }
+
+    assert defaults, "no secret defaults found: the pattern no longer matches the compose file"
+    assert defaults <= env.DEVELOPMENT_SECRETS
 
 
 def test_local_settings_need_nothing():

@@ -1,0 +1,56 @@
+import re
+from dataclasses import fields
+from pathlib import Path
+
+import pytest
+
+from mlservice.config import Settings
+from mlservice.secrets_check import DEVELOPMENT_SECRETS, main
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+STRONG = "Hk4nW8qZ2xLp6Rt0Vb3Mc7Jf5Sd9Ga1E"
+
+
+def test_fit_secrets_pass(capsys):
+    assert main(["A", "B"], {"A": STRONG, "B": STRONG + "x"}) == 0
+    assert "2 secrets fit for production" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("", "OPS_PASSWORD is required in production"),
+        ("ops", "OPS_PASSWORD is a development value"),
+        ("a-31-character-password-xxxxxxx", "OPS_PASSWORD must be at least 32 characters"),
+    ],
+)
+def test_unfit_secrets_fail_naming_the_variable(capsys, value, message):
+    assert main(["OPS_PASSWORD"], {"OPS_PASSWORD": value}) == 1
+    assert message in capsys.readouterr().err
+
+
+def test_reads_a_secret_file(tmp_path, capsys):
+    (tmp_path / "grafana").write_text("admin\n")
+
+    assert (
+        main(["GRAFANA_ADMIN_PASSWORD"], {"GRAFANA_ADMIN_PASSWORD_FILE": str(tmp_path / "grafana")})
+        == 1
+    )
+    assert "GRAFANA_ADMIN_PASSWORD is a development value" in capsys.readouterr().err
+
+
+def test_every_development_default_is_listed():
+    # The base compose file's `${NAME:-default}` for each secret, and Settings' own secret
+    # defaults: what a deployment that forgot to set one would run with.
+    compose = (REPO_ROOT / "docker-compose.yml").read_text()
+    pattern = r"\$\{[A-Z_]*(?:PASSWORD|TOKEN|KEY)(?::-([^}]*))?\}"
+    compose_defaults = {value for value in re.findall(pattern, compose) if value}
+    defaults = Settings()
+    settings_defaults = {
+        getattr(defaults, f.name)
+        for f in fields(Settings)
+        if not f.repr and f.name not in ("database_url", "sentry_dsn")
+    }
+
+    assert compose_defaults
+    assert compose_defaults | settings_defaults <= DEVELOPMENT_SECRETS
