@@ -7,7 +7,7 @@ from accounts.services import admin_ensure
 class Command(BaseCommand):
     help = (
         "Create the superuser named by ADMIN_USERNAME (password ADMIN_PASSWORD, email "
-        "ADMIN_EMAIL) and its API token, unless that user already exists. Safe to run on "
+        "ADMIN_EMAIL), unless that user already exists. Safe to run on "
         "every start."
     )
 
