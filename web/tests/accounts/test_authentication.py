@@ -8,6 +8,7 @@ import pytest
 from django.core.cache import cache
 from django.db import OperationalError
 from redis import ConnectionError as RedisConnectionError
+from rest_framework.test import APIClient
 
 from accounts.authentication import recent_tokens
 from accounts.models import ApiToken
@@ -215,3 +216,22 @@ def test_without_redis_the_outage_path_fails_closed(api_client):
         response = api_client.get(URL, **PREDICT)
     assert response.status_code == 503
     assert response.json()["detail"]
+
+
+def test_a_token_revoked_through_the_api_is_refused_during_the_outage(user, on_commit):
+    token, key = token_create(user=user, name="doomed")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert client.get(URL, **PREDICT).status_code == 204
+    on_commit(lambda: client.delete(f"/api/auth/tokens/{token.pk}/"))
+
+    with database_down():
+        assert client.get(URL, **PREDICT).status_code == 401
+
+
+def test_a_deleted_users_tokens_are_refused_during_the_outage(api_client, user, on_commit):
+    assert api_client.get(URL, **PREDICT).status_code == 204
+    on_commit(user.delete)
+
+    with database_down():
+        assert api_client.get(URL, **PREDICT).status_code == 401
