@@ -101,7 +101,7 @@ def admin_token(stack: Stack) -> str:
 
 
 def consumer_token(stack: Stack, username: str = CONSUMER_USERNAME) -> str:
-    """A non-staff API consumer's token (created on first use)."""
+    """A new token of a non-staff API consumer (the user is created on first use)."""
     result = stack.exec("web", "python", "manage.py", "create_api_token", username)
     if result.returncode != 0:
         raise RuntimeError(f"create_api_token failed: {result.stderr}")

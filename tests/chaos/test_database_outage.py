@@ -1,5 +1,6 @@
-"""Postgres stopped: the data endpoints answer 503 with a detail within 5 s, predictions go on,
-and the API recovers by itself when Postgres is back.
+"""Postgres stopped: the data endpoints answer 503 with a detail within 5 s, predictions go on
+for valid tokens but not for a token revoked before the outage, and the API recovers by itself
+when Postgres is back.
 
 Every expectation is checked and the recovery measured even when an earlier one fails, so a
 failure lists everything that went wrong during the outage.
@@ -7,11 +8,16 @@ failure lists everything that went wrong during the outage.
 
 import time
 
+from api import Api
 from harness import FAST_503_SECONDS, compose_seconds, timed_request, wait_until
 
 OUTAGE_SECONDS = 10  # of background traffic while Postgres is down
 # Predictions before the outage: the consumer is an active one, known to every web worker.
 WARM_UP_PREDICTIONS = 20
+# web's TOKEN_CACHE_SECONDS in the chaos stack, and a margin: by then every web worker has
+# forgotten that it trusted the revoked token.
+TOKEN_CACHE_SECONDS = 5
+REVOKED_PROBES = 8
 
 
 def describe(result) -> str:
@@ -28,6 +34,16 @@ def test_database_down(stack, consumer, current_model, background, probe_texts, 
     for n in range(WARM_UP_PREDICTIONS):
         text = probe_texts[n % len(probe_texts)]
         assert consumer.post("/api/predict/", json={"text": text}).status_code == 200
+    # A second token of the consumer, known to every web worker, then revoked before the outage.
+    created = consumer.post("/api/auth/tokens/", json={"name": "chaos-revoked"})
+    assert created.status_code == 201, created.text
+    revoked = Api(stack.base_url, created.json()["token"])
+    for n in range(WARM_UP_PREDICTIONS):
+        text = probe_texts[n % len(probe_texts)]
+        assert revoked.post("/api/predict/", json={"text": text}).status_code == 200
+    gone = consumer.request("DELETE", f"/api/auth/tokens/{created.json()['id']}/")
+    assert gone.status_code == 204, gone.text
+    time.sleep(TOKEN_CACHE_SECONDS + 2)
     data_calls = [
         ("GET", "/api/data/", None),
         ("GET", f"/api/data/{row_id}/", None),
@@ -43,12 +59,20 @@ def test_database_down(stack, consumer, current_model, background, probe_texts, 
             timed_request(consumer, "POST", "/api/predict/", json={"text": text})
             for text in probe_texts[:3]
         ]
+        revoked_calls = [
+            (door, timed_request(revoked, "POST", door, json={"text": probe_texts[0]}))
+            for n in range(REVOKED_PROBES)
+            for door in ("/api/predict/", "/ml/predict")
+        ]
         time.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - down_since)))
     finally:
         up_at = time.monotonic()
         compose_seconds(stack, "start", "db")
     measured["data_calls"] = {name: describe(result) for name, result in data.items()}
     measured["predict_calls"] = [describe(result) for result in predictions]
+    measured["revoked_token_calls"] = [
+        f"{door}: {describe(result)[:60]}" for door, result in revoked_calls
+    ]
     measured["background_during_outage"] = background.summary(since=down_since, until=up_at)
 
     for name, (seconds, response) in data.items():
@@ -64,6 +88,13 @@ def test_database_down(stack, consumer, current_model, background, probe_texts, 
             problems.append(f"POST /api/predict/: {describe((seconds, response))}")
         elif response.json()["model_version"] != current_model:
             problems.append(f"POST /api/predict/: served by {response.json()['model_version']}")
+    for door, (seconds, response) in revoked_calls:
+        # 401 from a worker that remembered the token (Redis says it was revoked since), 503
+        # from one that never verified it (nginx turns the auth check's 503 into a 500 on
+        # /ml/); never a prediction.
+        refused = (401, 503) if door.startswith("/api/") else (401, 500, 503)
+        if isinstance(response, Exception) or response.status_code not in refused:
+            problems.append(f"revoked token, {door}: {describe((seconds, response))}")
     outage = background.calls(since=down_since, until=up_at)
     background_predict = {c.status for c in outage if c.op == "predict"}
     if background_predict != {200}:

@@ -13,9 +13,11 @@ an outage costs at most one short socket timeout per process now and then.
 """
 
 import functools
+import hashlib
 import logging
 import threading
 import time
+from collections.abc import Mapping
 from typing import Protocol
 
 import redis
@@ -166,4 +168,54 @@ class UserRateThrottle(_FixedWindowMixin, throttling.UserRateThrottle):
 
 
 class AnonRateThrottle(_FixedWindowMixin, throttling.AnonRateThrottle):
-    """DRF_THROTTLE_ANON per client address for unauthenticated calls (token login)."""
+    """DRF_THROTTLE_ANON per client address for unauthenticated calls."""
+
+
+# Password guessing. Both count every attempt (right or wrong) before the password is hashed:
+# throttles run before the view, and the admin's login view asks `login_wait` first. The
+# username one also slows a guesser that spreads over many addresses; its price is that such a
+# guesser can hold one user's password login off for a minute at a time (tokens keep working).
+
+
+class LoginClientThrottle(_FixedWindowMixin, throttling.SimpleRateThrottle):
+    """LOGIN_THROTTLE_CLIENT per client address (DRF's get_ident with NUM_PROXIES)."""
+
+    scope = "login_client"
+
+    def get_cache_key(self, request, view) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class LoginUsernameThrottle(_FixedWindowMixin, throttling.SimpleRateThrottle):
+    """LOGIN_THROTTLE_USERNAME per username tried, whoever tries it."""
+
+    scope = "login_username"
+
+    def get_cache_key(self, request, view) -> str | None:
+        username = _username_tried(request)
+        if not username:
+            return None
+        # Hashed: a bounded key, whatever was sent; folded, so "Admin" counts as "admin".
+        ident = hashlib.sha256(username.casefold().encode("utf-8", "replace")).hexdigest()
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+def _username_tried(request) -> str | None:
+    # A DRF request's parsed JSON, or a Django request's form (the admin's login page).
+    data = request.data if hasattr(request, "data") else request.POST
+    username = data.get("username") if isinstance(data, Mapping) else None
+    return username if isinstance(username, str) else None
+
+
+LOGIN_THROTTLES = (LoginClientThrottle, LoginUsernameThrottle)
+
+
+def login_wait(request) -> float | None:
+    """For views outside DRF: None if this login attempt may go on, else the seconds to wait.
+    Counts the attempt in every login throttle, as DRF's own check does."""
+    waits = []
+    for throttle_class in LOGIN_THROTTLES:
+        throttle = throttle_class()
+        if not throttle.allow_request(request, None):
+            waits.append(throttle.wait())
+    return max(waits) if waits else None

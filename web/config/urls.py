@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.renderers import OpenApiJsonRenderer, OpenApiYamlRenderer
 from drf_spectacular.views import SpectacularAPIView
 
+from accounts.views import admin_login
 from common.apis import HealthLiveApi, HealthReadyApi
 
 api_urlpatterns = [
@@ -21,6 +22,8 @@ api_urlpatterns = [
 ]
 
 urlpatterns = [
+    # Before the admin's own URLs: the same view, throttled before the password is checked.
+    path("admin/login/", admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
     path("api/", include(api_urlpatterns)),
 ]

@@ -12,6 +12,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.policies import Action, permission_for
 from common.schema import AUTHENTICATED_ERRORS, error_responses
 from data.models import Data
 from data.pagination import DataCursorPagination, DataPagination, uses_cursor
@@ -104,6 +105,11 @@ class DataViewSet(viewsets.GenericViewSet):
 
     serializer_class = DataInputSerializer
     pagination_class = DataPagination
+    permission_classes = [
+        permission_for(
+            Action.WRITE_DATA, GET=Action.READ_DATA, HEAD=Action.READ_DATA, OPTIONS=Action.READ_DATA
+        )
+    ]
     lookup_value_regex = "[0-9]+"
 
     @property

@@ -15,11 +15,11 @@ from drf_spectacular.utils import (
     extend_schema,
 )
 from rest_framework.exceptions import ValidationError
-from rest_framework.permissions import IsAdminUser, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.policies import Action, permission_for
 from common.schema import AUTHENTICATED_ERRORS, ErrorSerializer, error_responses
 from gateway.converters import VERSION_RE
 from gateway.serializers import (
@@ -49,10 +49,9 @@ def _relay(result: MLResponse) -> Response:
 class TrainApi(APIView):
     """GET: recent training jobs (any user). POST (staff only, no body): queue a training job."""
 
-    def get_permissions(self):
-        if self.request.method == "POST":
-            return [IsAuthenticated(), IsAdminUser()]
-        return super().get_permissions()
+    permission_classes = [
+        permission_for(Action.READ_TRAINING_JOBS, POST=Action.START_TRAINING),
+    ]
 
     @extend_schema(
         operation_id="train_list",
@@ -86,6 +85,8 @@ class TrainApi(APIView):
 class TrainJobApi(APIView):
     """One training job; a malformed id never matches the URL, an unknown one is the ML 404."""
 
+    permission_classes = [permission_for(Action.READ_TRAINING_JOBS)]
+
     @extend_schema(
         operation_id="train_job_retrieve",
         summary="One training job",
@@ -96,6 +97,7 @@ class TrainJobApi(APIView):
 
 
 class PredictApi(APIView):
+    permission_classes = [permission_for(Action.PREDICT)]
     serializer_class = PredictInputSerializer
 
     @extend_schema(
@@ -129,6 +131,8 @@ class PredictApi(APIView):
 
 
 class ModelsApi(APIView):
+    permission_classes = [permission_for(Action.READ_MODELS)]
+
     @extend_schema(
         operation_id="models_list",
         summary="Kept model versions, newest first, and the current one",
@@ -146,7 +150,7 @@ class ModelActivateApi(APIView):
     checksum or signature, 503 if it did not happen in time.
     """
 
-    permission_classes = [IsAuthenticated, IsAdminUser]
+    permission_classes = [permission_for(Action.ACTIVATE_MODEL)]
 
     @extend_schema(
         operation_id="model_activate",

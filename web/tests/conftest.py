@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
-from rest_framework.authtoken.models import Token
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from accounts.services import token_create
 from integrations.ml_service.client import get_ml_client
 from tests.fake_ml_service import FakeMLService
 
@@ -20,7 +21,8 @@ DATA_CSV = Path(
 
 def _client_with_token(user) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    _, key = token_create(user=user, name="test")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     return client
 
 
@@ -43,13 +45,21 @@ def staff_user(db):
 
 @pytest.fixture
 def api_client(user) -> APIClient:
-    """Authenticated with a real DRF token, as every client of the API is."""
+    """Authenticated with a real API token, as every client of the API is."""
     return _client_with_token(user)
 
 
 @pytest.fixture
 def staff_client(staff_user) -> APIClient:
     return _client_with_token(staff_user)
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """The login throttles and revocation markers count in the cache: each test starts empty."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -56,7 +56,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    # Only for the migration that moves its tokens into accounts.ApiToken (hashed).
     "rest_framework.authtoken",
+    "knox",  # its token model is swapped for accounts.ApiToken (KNOX_TOKEN_MODEL)
     "django_filters",
     "drf_spectacular",
     "accounts",
@@ -176,6 +178,18 @@ TOKEN_CACHE_SECONDS = env_int("TOKEN_CACHE_SECONDS", 5, minimum=0)
 # How long a token verified by this process keeps working while Postgres is unreachable
 # (accounts.authentication); 0 turns that off.
 TOKEN_OUTAGE_GRACE_SECONDS = env_int("TOKEN_OUTAGE_GRACE_SECONDS", 300, minimum=0)
+# Tokens are django-rest-knox tokens in our own model (a name, an optional expiry); only a
+# SHA-512 digest is stored.
+KNOX_TOKEN_MODEL = "accounts.ApiToken"  # noqa: S105 - a model name
+# knox's own migrations would create its unused AuthToken table anyway.
+MIGRATION_MODULES = {"knox": None}
+REST_KNOX = {"AUTH_HEADER_PREFIX": "Token", "TOKEN_TTL": None, "AUTO_REFRESH": False}
+# Lifetime of the token POST /api/auth/token/ issues (named "login"); 0: no expiry.
+LOGIN_TOKEN_EXPIRES_SECONDS = env_int("LOGIN_TOKEN_EXPIRES_SECONDS", 30 * 24 * 3600, minimum=0)
+# Password guessing: attempts at /api/auth/token/ and /admin/login/, counted in Redis before
+# the password is checked, per client address and per username tried (429 beyond).
+LOGIN_THROTTLE_CLIENT = env_rate("LOGIN_THROTTLE_CLIENT", "10/min")
+LOGIN_THROTTLE_USERNAME = env_rate("LOGIN_THROTTLE_USERNAME", "5/min")
 
 # --- REST framework -----------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -201,7 +215,12 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "user": env_rate("DRF_THROTTLE_USER", "6000/min"),
         "anon": env_rate("DRF_THROTTLE_ANON", "600/min"),
+        "login_client": LOGIN_THROTTLE_CLIENT,
+        "login_username": LOGIN_THROTTLE_USERNAME,
     },
+    # The client address is the last X-Forwarded-For entry, the one nginx (the only way in)
+    # writes from the connection; whatever a client put before it is ignored.
+    "NUM_PROXIES": 1,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 

@@ -10,7 +10,7 @@ from accounts.services import admin_ensure
 class Command(BaseCommand):
     help = (
         "Create the superuser named by ADMIN_USERNAME (password ADMIN_PASSWORD, email "
-        "ADMIN_EMAIL) and its API token, unless that user already exists. Safe to run on "
+        "ADMIN_EMAIL), unless that user already exists. Safe to run on "
         "every start. In production ADMIN_PASSWORD must pass AUTH_PASSWORD_VALIDATORS, and an "
         "existing admin whose password differs gets ADMIN_PASSWORD: a stored hash cannot be "
         "validated, so the one password known to pass is the one kept in force."

@@ -3,7 +3,9 @@ from io import StringIO
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
-from rest_framework.authtoken.models import Token
+from django.utils import timezone
+
+from accounts.models import ApiToken
 
 pytestmark = pytest.mark.django_db
 
@@ -16,11 +18,15 @@ def run(*args) -> str:
     return out.getvalue().strip()
 
 
-def test_creates_a_token_only_user_and_prints_only_the_token():
+def test_creates_a_token_only_user_and_prints_only_the_key():
     printed = run("bob")
 
     user = User.objects.get(username="bob")
-    assert printed == Token.objects.get(user=user).key
+    token = ApiToken.objects.get(user=user)
+    assert token.name == "cli"
+    assert token.expiry is None
+    assert len(printed) == 64
+    assert printed not in token.digest
     assert not user.has_usable_password()
     assert not user.is_staff
 
@@ -31,12 +37,21 @@ def test_staff_flag_makes_the_user_staff():
     assert User.objects.get(username="carol").is_staff
 
 
-def test_existing_user_keeps_its_token_and_can_be_promoted(user):
+def test_name_and_expiry():
+    run("erin", "--name", "nightly", "--expires-in", "3600")
+
+    token = ApiToken.objects.get(user__username="erin")
+    assert token.name == "nightly"
+    assert 3500 < (token.expiry - timezone.now()).total_seconds() <= 3600
+
+
+def test_each_run_adds_a_token_and_an_existing_user_can_be_promoted(user):
     first = run("alice")
     second = run("alice", "--staff")
 
     user.refresh_from_db()
-    assert first == second
+    assert first != second
+    assert ApiToken.objects.filter(user=user).count() == 2
     assert user.is_staff
     assert user.check_password("alice-password")
 
@@ -44,7 +59,7 @@ def test_existing_user_keeps_its_token_and_can_be_promoted(user):
 def test_the_printed_token_authenticates(anonymous_client):
     anonymous_client.credentials(HTTP_AUTHORIZATION=f"Token {run('dave')}")
 
-    assert anonymous_client.get("/api/auth/check/").status_code == 204
+    assert anonymous_client.get("/api/data/").status_code == 200
 
 
 @pytest.mark.parametrize("username", ["", "has space", "semi;colon"])
@@ -53,3 +68,11 @@ def test_invalid_username_is_a_command_error(username):
         run(username)
 
     assert not User.objects.exists()
+
+
+@pytest.mark.parametrize("args", [("--expires-in", "0"), ("--expires-in", "x"), ("--name", "")])
+def test_invalid_options_are_refused(args):
+    with pytest.raises((CommandError, SystemExit)):
+        run("frank", *args)
+
+    assert not ApiToken.objects.exists()
