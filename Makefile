@@ -17,10 +17,10 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 
 .PHONY: help up down logs ps test test-web test-algorithm test-e2e test-prod lint fmt clean \
-	backup restore bench chaos
+	backup restore bench chaos cert
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 up: ## build and start the stack, wait until every service is healthy
 	$(COMPOSE) up -d --build --wait
@@ -67,6 +67,9 @@ lint: $(VENV)/web/.installed ## ruff lint and format check on every Python servi
 fmt: $(VENV)/web/.installed ## apply ruff formatting and safe fixes
 	$(VENV)/web/bin/ruff check --fix web algorithm tests bench
 	$(VENV)/web/bin/ruff format web algorithm tests bench
+
+cert: ## a self-signed TLS certificate and key for staging and tests in certs/ (the prod overlay's default)
+	scripts/make-cert certs
 
 backup: ## back up Postgres and the models volume into backups/<UTC timestamp>/
 	scripts/backup
