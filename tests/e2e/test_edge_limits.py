@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import json
-import selectors
+import ssl
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -109,12 +108,8 @@ def test_requests_at_once_per_client_are_limited(stack, anonymous, https):
             )
             stalled.append(sock)
         # The requests past the limit are answered at once; the others wait for their bodies.
-        with selectors.DefaultSelector() as selector:
-            for sock in stalled:
-                selector.register(sock, selectors.EVENT_READ)
-            ready = [key.fileobj for key, _ in selector.select(timeout=8)]
-        assert ready, "no request past the limit was refused"
-        refused = parse(ready[0].recv(65536))
+        refused = first_answer(stalled, timeout=8)
+        assert refused is not None, "no request past the limit was refused"
         probe = anonymous.get("/api/health/live")  # while the others still hold their slots
     finally:
         for sock in stalled:
@@ -129,6 +124,22 @@ def test_requests_at_once_per_client_are_limited(stack, anonymous, https):
     while anonymous.get("/api/health/live").status_code != 200:
         assert time.monotonic() < deadline, "still refused after closing the stalled requests"
         time.sleep(0.5)
+
+
+def first_answer(socks, *, timeout: float):
+    """The first HTTP answer any of `socks` receives within `timeout` (a TLS socket can be
+    readable with no answer in it: TLS 1.3 session tickets come after the handshake)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for sock in socks:
+            sock.settimeout(0.05)
+            try:
+                data = sock.recv(65536)
+            except (TimeoutError, ssl.SSLError, OSError):
+                continue
+            if data.startswith(b"HTTP/"):
+                return parse(data)
+    return None
 
 
 @pytest.mark.parametrize(
@@ -213,13 +224,3 @@ def test_a_refused_token_on_the_ml_prefix_is_json_with_the_security_headers(stac
         stack.base_url + "/ml/models", headers={"Authorization": "Token " + "0" * 40}, timeout=30
     )
     assert_edge_error(response, 401, https=https)
-
-
-def test_a_rate_limited_answer_says_when_to_retry(anonymous, https):
-    with ThreadPoolExecutor(max_workers=16) as pool:
-        responses = list(pool.map(lambda _: anonymous.get("/api/health/live"), range(400)))
-    limited = [r for r in responses if r.status_code == 429]
-    assert limited
-    assert_edge_error(limited[0], 429, https=https)
-    assert int(limited[0].headers["Retry-After"]) >= 1
-    time.sleep(3)  # the burst allowance refills before the next test
