@@ -17,10 +17,10 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 
 .PHONY: help up down logs ps test test-web test-algorithm test-e2e test-prod lint fmt clean \
-	backup restore bench chaos secrets
+	backup restore bench chaos secrets cert
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 up: ## build and start the stack, wait until every service is healthy
 	$(COMPOSE) up -d --build --wait
@@ -70,6 +70,9 @@ fmt: $(VENV)/web/.installed ## apply ruff formatting and safe fixes
 
 secrets: ## write strong random values for every blank production secret into .env (mode 600; existing values kept)
 	scripts/secrets
+
+cert: ## a self-signed TLS certificate and key for staging and tests in certs/ (the prod overlay's default)
+	scripts/make-cert certs
 
 backup: ## back up Postgres and the models volume into backups/<UTC timestamp>/
 	scripts/backup

@@ -2,7 +2,7 @@
 # Render runtime files under /tmp, then hand over to the image's own entrypoint (template rendering).
 set -eu
 
-mkdir -p /tmp/nginx/conf.d /tmp/nginx/client_body /tmp/nginx/proxy
+mkdir -p /tmp/nginx/conf.d
 
 ops_password=${OPS_PASSWORD:-}
 if [ -n "${OPS_PASSWORD_FILE:-}" ]; then
@@ -14,5 +14,37 @@ if [ -n "$ops_password" ]; then
 else
     : > /tmp/nginx/ops.htpasswd  # no user: every ops route answers 401
 fi
+
+# Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (a TLS proxy in front of nginx).
+# Empty: nobody's; the client address is the connection's.
+: > /tmp/nginx/trusted_proxies.conf
+: > /tmp/nginx/trusted_proxies.geo
+for range in $(printf '%s' "${TRUSTED_PROXY_RANGES:-}" | tr ',' ' '); do
+    case $range in
+        *[!0-9A-Fa-f:./]*)
+            echo "TRUSTED_PROXY_RANGES: '$range' is not an address or CIDR range" >&2
+            exit 1
+            ;;
+    esac
+    printf 'set_real_ip_from %s;\n' "$range" >> /tmp/nginx/trusted_proxies.conf
+    printf '%s 1;\n' "$range" >> /tmp/nginx/trusted_proxies.geo
+done
+
+# NGINX_TLS=on (the prod overlay): HTTPS on 443 and a redirect on 80; otherwise plain HTTP on 80.
+case ${NGINX_TLS:-off} in
+    on)
+        servers=tls
+        # Where the redirect sends clients: the published HTTPS port, left out when it is 443.
+        https_port=${HTTPS_PORT:-443}
+        if [ "$https_port" = 443 ]; then HTTPS_PORT_SUFFIX=""; else HTTPS_PORT_SUFFIX=":$https_port"; fi
+        export HTTPS_PORT_SUFFIX
+        ;;
+    off) servers=plain ;;
+    *)
+        echo "NGINX_TLS must be on or off, not '$NGINX_TLS'" >&2
+        exit 1
+        ;;
+esac
+printf 'include /tmp/nginx/conf.d/servers/%s.conf;\n' "$servers" > /tmp/nginx/servers.conf
 
 exec /docker-entrypoint.sh "$@"

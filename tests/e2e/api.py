@@ -8,9 +8,12 @@ import requests
 
 
 class Api:
-    def __init__(self, base_url: str, token: str | None = None) -> None:
+    def __init__(self, base_url: str, token: str | None = None, *, ca_file: str | None = None):
         self.base_url = base_url
         self.session = requests.Session()
+        # Over https (the prod profile) the server's certificate is checked against this one.
+        if ca_file:
+            self.session.verify = ca_file
         if token:
             self.session.headers["Authorization"] = f"Token {token}"
 

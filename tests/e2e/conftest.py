@@ -7,6 +7,7 @@ import gzip
 import os
 import random
 import secrets
+import subprocess
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,15 +40,15 @@ class Corpus:
 PROFILES = {
     # `make up`: the base file.
     "dev": {"compose_files": ("docker-compose.yml",), "env": {}},
-    # The production overlay over plain HTTP on loopback: real secrets are required, so set them.
-    # Grafana has no image on machines without a registry: every other service is started.
+    # The production overlay, over HTTPS on loopback with a certificate made for the run (as
+    # `make cert` makes one): real secrets are required, so set them. Grafana has no image on
+    # machines without a registry: every other service is started.
     "prod": {
         "compose_files": ("docker-compose.yml", "docker-compose.prod.yml"),
+        "tls": True,
         "env": {
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "DJANGO_SECURE_SSL_REDIRECT": "false",
-            "DJANGO_SECURE_COOKIES": "false",
             "POSTGRES_PASSWORD": secrets.token_urlsafe(32),
             "WEB_DATABASE_PASSWORD": secrets.token_urlsafe(32),
             "ML_DATABASE_PASSWORD": secrets.token_urlsafe(32),
@@ -82,11 +83,26 @@ def profile() -> str:
 
 
 @pytest.fixture(scope="session")
-def stack(profile):
+def tls_files(profile, tmp_path_factory) -> dict[str, str]:
+    """The certificate and key nginx serves in the prod profile, made by `make cert`'s script;
+    the certificate (self-signed) is also what every client of this run trusts."""
+    if not PROFILES[profile].get("tls"):
+        return {}
+    folder = tmp_path_factory.mktemp("certs")
+    subprocess.run([str(REPO_ROOT / "scripts" / "make-cert"), str(folder)], check=True)
+    return {"TLS_CERT_FILE": str(folder / "tls.crt"), "TLS_KEY_FILE": str(folder / "tls.key")}
+
+
+@pytest.fixture(scope="session")
+def stack(profile, tls_files):
     settings = PROFILES[profile]
+    http_port = int(os.environ.get("E2E_HTTP_PORT", "18080"))
+    https_port = int(os.environ.get("E2E_HTTPS_PORT", http_port + 100)) if tls_files else None
     stack = Stack(
         project=os.environ.get("E2E_PROJECT", f"textclf-e2e-{profile}"),
-        http_port=int(os.environ.get("E2E_HTTP_PORT", "18080")),
+        http_port=http_port,
+        https_port=https_port,
+        ca_file=tls_files.get("TLS_CERT_FILE"),
         compose_files=settings["compose_files"],
         services=settings.get("services", ()),
         env={
@@ -97,13 +113,23 @@ def stack(profile):
             "FLOWER_PASSWORD": OPS_PASSWORD,
             "OPS_PASSWORD": OPS_PASSWORD,
             **settings["env"],
+            **tls_files,
         },
     )
+    # Clients that are not an Api (plain `requests` calls) check the certificate too.
+    ca_bundle = os.environ.get("REQUESTS_CA_BUNDLE")
+    if stack.ca_file:
+        os.environ["REQUESTS_CA_BUNDLE"] = stack.ca_file
     stack.down(volumes=True)  # a leftover from an interrupted run must not leak into this one
     stack.up()
     yield stack
     if os.environ.get("E2E_KEEP_STACK") != "1":
         stack.down(volumes=True)
+    if stack.ca_file:
+        if ca_bundle is None:
+            os.environ.pop("REQUESTS_CA_BUNDLE", None)
+        else:
+            os.environ["REQUESTS_CA_BUNDLE"] = ca_bundle
 
 
 @pytest.fixture(scope="session")
@@ -113,7 +139,7 @@ def ops_auth() -> tuple[str, str]:
 
 @pytest.fixture(scope="session")
 def token(stack) -> str:
-    response = Api(stack.base_url).post(
+    response = Api(stack.base_url, ca_file=stack.ca_file).post(
         "/api/auth/token/", json={"username": ADMIN_USERNAME, "password": ADMIN_PASSWORD}
     )
     assert response.status_code == 200, response.text
@@ -122,12 +148,12 @@ def token(stack) -> str:
 
 @pytest.fixture
 def api(stack, token) -> Api:
-    return Api(stack.base_url, token)
+    return Api(stack.base_url, token, ca_file=stack.ca_file)
 
 
 @pytest.fixture(scope="session")
 def anonymous(stack) -> Api:
-    return Api(stack.base_url)
+    return Api(stack.base_url, ca_file=stack.ca_file)
 
 
 @pytest.fixture(scope="session")
@@ -140,7 +166,7 @@ def corpus() -> Corpus:
 
 @pytest.fixture(scope="session")
 def loaded_corpus(stack, token, corpus) -> Corpus:
-    api = Api(stack.base_url, token)
+    api = Api(stack.base_url, token, ca_file=stack.ca_file)
     for start in range(0, len(corpus.train), BULK_BATCH):
         response = api.post("/api/data/", json=corpus.train[start : start + BULK_BATCH])
         assert response.status_code == 201, response.text[:500]
@@ -154,7 +180,7 @@ def train_request_id() -> str:
 
 @pytest.fixture(scope="session")
 def trained_job(stack, token, loaded_corpus, train_request_id) -> dict:
-    api = Api(stack.base_url, token)
+    api = Api(stack.base_url, token, ca_file=stack.ca_file)
     response = api.post("/api/train/", headers={"X-Request-ID": train_request_id})
     assert response.status_code == 202, response.text
     job = api.wait_for_job(response.json()["job_id"])

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import socket
+import ssl
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -19,10 +21,29 @@ class Stack:
     # Empty: every service. Otherwise only these (and what they depend on) are started.
     services: tuple[str, ...] = ()
     env: dict[str, str] = field(default_factory=dict)
+    # Set when nginx terminates TLS (the prod overlay): the published HTTPS port and the
+    # certificate clients verify it with (self-signed, so it is its own CA).
+    https_port: int | None = None
+    ca_file: str | None = None
 
     @property
     def base_url(self) -> str:
+        if self.https_port:
+            return f"https://127.0.0.1:{self.https_port}"
+        return self.http_url
+
+    @property
+    def http_url(self) -> str:
+        """Plain HTTP: the whole service without TLS, a redirect to `base_url` with it."""
         return f"http://127.0.0.1:{self.http_port}"
+
+    def connect(self, *, timeout: float) -> socket.socket:
+        """A raw connection to `base_url`, for requests no HTTP client would send."""
+        sock = socket.create_connection(("127.0.0.1", self.https_port or self.http_port), timeout)
+        if not self.https_port:
+            return sock
+        context = ssl.create_default_context(cafile=self.ca_file)
+        return context.wrap_socket(sock, server_hostname="127.0.0.1")
 
     @property
     def environ(self) -> dict[str, str]:
@@ -32,6 +53,7 @@ class Stack:
             "COMPOSE_PROJECT_NAME": self.project,
             "COMPOSE_FILE": ":".join(self.compose_files),
             "HTTP_PORT": str(self.http_port),
+            **({"HTTPS_PORT": str(self.https_port)} if self.https_port else {}),
             **self.env,
         }
 
@@ -58,7 +80,8 @@ class Stack:
         # compose 2.40 on engine 20.10), so check that the services really run.
         expected = set(wanted or self.compose("config", "--services").stdout.split())
         running = set(self.compose("ps", "--status", "running", "--services").stdout.split())
-        missing = {name for name in expected - running if not name.endswith("_migrate")}
+        one_shots = ("_migrate", "_init")
+        missing = {name for name in expected - running if not name.endswith(one_shots)}
         if result.returncode != 0 or missing:
             raise RuntimeError(
                 f"compose up left {sorted(missing)} not running:\n{result.stderr[-4000:]}"

@@ -32,8 +32,7 @@ def test_the_ml_api_mounts_the_models_read_only(stack):
 
 
 def test_django_deploy_checks_are_clean(stack):
-    # This run talks plain HTTP, so it turns the TLS-only settings off; the check runs with the
-    # production defaults a real deployment gets.
+    # The check runs with the production defaults a real deployment gets, whatever this run set.
     result = stack.exec(
         "web",
         *("env", "-u", "DJANGO_SECURE_SSL_REDIRECT", "-u", "DJANGO_SECURE_COOKIES"),
