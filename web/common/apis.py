@@ -1,6 +1,10 @@
 """Health endpoints for container healthchecks and load balancers: no token, no throttling."""
 
+import functools
+
+from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -59,3 +63,24 @@ class HealthReadyApi(_HealthApi):
                 status=status.HTTP_503_SERVICE_UNAVAILABLE,
             )
         return Response({"status": "ok", "database": database})
+
+
+class SchemaApi(SpectacularAPIView):
+    """The OpenAPI schema, public (the docs pages load it before any token is entered).
+
+    It depends only on the code, so each process builds it once instead of walking every
+    view for every anonymous caller. The API has no versions: `?version=` is not a cache key.
+    """
+
+    def _get_schema_response(self, request: Request) -> Response:
+        return Response(
+            data=_schema(),
+            headers={
+                "Content-Disposition": f'inline; filename="{self._get_filename(request, None)}"'
+            },
+        )
+
+
+@functools.cache
+def _schema() -> dict:
+    return SchemaGenerator().get_schema(request=None, public=True)

@@ -1,9 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.renderers import OpenApiJsonRenderer, OpenApiYamlRenderer
-from drf_spectacular.views import SpectacularAPIView
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 
-from common.apis import HealthLiveApi, HealthReadyApi
+from common.apis import HealthLiveApi, HealthReadyApi, SchemaApi
 
 api_urlpatterns = [
     path("health/", HealthReadyApi.as_view(), name="health"),
@@ -13,8 +13,15 @@ api_urlpatterns = [
     # JSON first, like every other endpoint (errors included); ?format=yaml still works.
     path(
         "schema/",
-        SpectacularAPIView.as_view(renderer_classes=[OpenApiJsonRenderer, OpenApiYamlRenderer]),
+        SchemaApi.as_view(renderer_classes=[OpenApiJsonRenderer, OpenApiYamlRenderer]),
         name="schema",
+    ),
+    # Swagger UI and Redoc from the sidecar's static files: nothing loaded from outside.
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path(
+        "redoc/",
+        SpectacularRedocView.as_view(url_name="schema", template_name="api_docs/redoc.html"),
+        name="api-redoc",
     ),
     path("", include("data.urls")),
     path("", include("gateway.urls")),

@@ -1,12 +1,17 @@
 """Writes to the `data` table. Callers pass validated values; the database enforces the rest."""
 
 from collections.abc import Sequence
-from typing import TypedDict
+from dataclasses import dataclass
+from typing import Any, TypedDict
 
 from django.db import connection, transaction
 from django.utils import timezone
+from rest_framework.exceptions import ValidationError
+from rest_framework.settings import api_settings
 
 from data.models import Data
+from data.serializers import DataInputSerializer
+from data.tabular import Row
 
 
 class DataItem(TypedDict):
@@ -72,3 +77,30 @@ def data_delete(*, record: Data) -> None:
     deleted, _ = Data.objects.filter(pk=record.pk).delete()
     if not deleted:
         raise Data.DoesNotExist(f"Data {record.pk} no longer exists.")
+
+
+@dataclass(frozen=True)
+class DataImportResult:
+    rows: int  # rows read (blank rows not counted)
+    created: int
+    errors: dict[int, dict[str, Any]]  # row number -> field -> messages
+
+
+def data_import(*, rows: Sequence[Row], partial: bool = False) -> DataImportResult:
+    """Validate every row exactly as POST /api/data/ validates an item, then save them all in
+    one data_bulk_create, or none if any is invalid; `partial` saves the valid ones anyway."""
+    item = DataInputSerializer()  # one instance for every row, as a ListSerializer does
+    valid: list[DataItem] = []
+    errors: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        if row.error is not None:
+            errors[row.number] = {api_settings.NON_FIELD_ERRORS_KEY: [row.error]}
+            continue
+        try:
+            valid.append(item.run_validation(row.values))
+        except ValidationError as exc:
+            errors[row.number] = exc.detail
+    save = bool(valid) and (partial or not errors)
+    if save:
+        data_bulk_create(items=valid)
+    return DataImportResult(rows=len(rows), created=len(valid) if save else 0, errors=errors)
