@@ -25,6 +25,7 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
+from xml.etree.ElementTree import ParseError
 
 import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
@@ -33,6 +34,14 @@ REQUIRED_COLUMNS = ("text", "label")
 CSV_DELIMITERS = (",", ";", "\t")
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_CONTENT_TYPES = frozenset({"text/csv", "application/csv", "text/comma-separated-values"})
+_MALFORMED_XLSX = (
+    InvalidFileException,
+    zipfile.BadZipFile,
+    ParseError,
+    KeyError,
+    ValueError,
+    OSError,
+)
 # A header wider than this is not a table of labelled texts; it also bounds the header row read.
 MAX_COLUMNS = 100
 
@@ -120,29 +129,32 @@ def _has_required_columns(cells: list[str]) -> bool:
 
 def _read_xlsx(handle: IO[bytes], *, max_rows: int, max_unpacked_bytes: int) -> Table:
     try:
-        archive = zipfile.ZipFile(handle)
+        with zipfile.ZipFile(handle) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
     except (zipfile.BadZipFile, OSError, ValueError):
         raise TableError("The file is not a valid .xlsx workbook.") from None
-    with archive:
-        # zipfile never inflates a member past the size its directory declares, so the sum of
-        # the declared sizes bounds what openpyxl can unpack, whatever the compression ratio.
-        unpacked = sum(info.file_size for info in archive.infolist())
-        if unpacked > max_unpacked_bytes:
-            raise TableError(
-                f"The workbook unpacks to {unpacked} bytes, more than the "
-                f"{max_unpacked_bytes} accepted (DATA_IMPORT_MAX_UNPACKED_BYTES)."
-            )
-        try:
-            # read_only streams the sheet's XML row by row; data_only gives formulas' values.
-            workbook = openpyxl.load_workbook(archive, read_only=True, data_only=True)
-        except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError):
-            raise TableError("The file is not a valid .xlsx workbook.") from None
+    # zipfile never inflates a member past the size its directory declares, so the sum of the
+    # declared sizes bounds what openpyxl can unpack from these bytes, whatever the ratio.
+    if unpacked > max_unpacked_bytes:
+        raise TableError(
+            f"The workbook unpacks to {unpacked} bytes, more than the "
+            f"{max_unpacked_bytes} accepted (DATA_IMPORT_MAX_UNPACKED_BYTES)."
+        )
+    handle.seek(0)
+    try:
+        # read_only streams the sheet's XML row by row; data_only gives formulas' values.
+        workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
         try:
             if not workbook.worksheets:
                 raise TableError("The workbook has no worksheet.")
             return _table(_xlsx_rows(workbook.worksheets[0]), max_rows=max_rows)
         finally:
             workbook.close()
+    # Malformed parts: XML that does not parse, DTDs and entities (defusedxml's errors are
+    # ValueErrors), members that are missing or of the wrong kind.
+    except _MALFORMED_XLSX as exc:
+        reason = type(exc).__name__
+        raise TableError(f"The file is not a valid .xlsx workbook ({reason}).") from None
 
 
 def _xlsx_rows(sheet) -> Iterator[tuple[int, list[Any]]]:
