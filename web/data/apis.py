@@ -23,6 +23,7 @@ from data.serializers import (
     DataFilterSerializer,
     DataImportInputSerializer,
     DataImportOptionsSerializer,
+    DataImportRejectedSerializer,
     DataImportResultSerializer,
     DataInputSerializer,
     DataOutputSerializer,
@@ -195,7 +196,7 @@ class UnsupportedFile(APIException):
 
 _IMPORT_ERRORS = {
     400: OpenApiResponse(
-        DataImportResultSerializer,
+        DataImportRejectedSerializer,
         description="Invalid rows, all or nothing: nothing was saved; `errors` maps each "
         "invalid row (the header is row 1) to its fields' messages. Also a file that cannot "
         "be read (not UTF-8, not a workbook, no text/label header, too many rows, empty): "

@@ -95,3 +95,19 @@ class DataImportResultSerializer(serializers.Serializer):
     errors = serializers.DictField(
         help_text="Row number (the header is row 1) -> field -> messages, for invalid rows."
     )
+
+
+class DataImportRejectedSerializer(serializers.Serializer):
+    """A 400 of an import: `detail` always; the counts when rows were read and found invalid."""
+
+    detail = serializers.CharField()
+    errors = serializers.DictField(
+        required=False,
+        help_text="Row number (the header is row 1) -> field -> messages; for form errors, "
+        "field -> messages.",
+    )
+    rows = serializers.IntegerField(required=False)
+    created = serializers.IntegerField(required=False, help_text="0: nothing was saved.")
+    rejected = serializers.IntegerField(required=False)
+    blank_rows = serializers.IntegerField(required=False)
+    ignored_columns = serializers.ListField(child=serializers.CharField(), required=False)
