@@ -1,9 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.renderers import OpenApiJsonRenderer, OpenApiYamlRenderer
-from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 
-from common.apis import HealthLiveApi, HealthReadyApi, SchemaApi
+from common.apis import HealthLiveApi, HealthReadyApi, RedocDocsApi, SchemaApi, SwaggerDocsApi
 
 api_urlpatterns = [
     path("health/", HealthReadyApi.as_view(), name="health"),
@@ -16,13 +15,8 @@ api_urlpatterns = [
         SchemaApi.as_view(renderer_classes=[OpenApiJsonRenderer, OpenApiYamlRenderer]),
         name="schema",
     ),
-    # Swagger UI and Redoc from the sidecar's static files: nothing loaded from outside.
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    path(
-        "redoc/",
-        SpectacularRedocView.as_view(url_name="schema", template_name="api_docs/redoc.html"),
-        name="api-redoc",
-    ),
+    path("docs/", SwaggerDocsApi.as_view(), name="api-docs"),
+    path("redoc/", RedocDocsApi.as_view(), name="api-redoc"),
     path("", include("data.urls")),
     path("", include("gateway.urls")),
 ]

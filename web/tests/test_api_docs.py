@@ -33,6 +33,21 @@ def test_the_docs_pages_are_public_and_reference_nothing_outside_the_stack(page,
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/docs/", "/api/redoc/"])
+def test_the_docs_pages_forbid_the_browser_any_other_origin(anonymous_client, path):
+    # Redoc's bundle asks a CDN for its vendor's logo; this policy is what stops it.
+    policy = dict(
+        directive.split(" ", 1)
+        for directive in anonymous_client.get(path)["Content-Security-Policy"].split("; ")
+    )
+
+    assert policy["default-src"] == "'self'"
+    for directive in ("script-src", "style-src", "img-src", "connect-src", "worker-src"):
+        sources = set(policy[directive].split())
+        assert sources <= {"'self'", "'unsafe-inline'", "data:", "blob:"}, directive
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize(
     ("path", "assets"),
     [
