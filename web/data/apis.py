@@ -1,3 +1,5 @@
+import time
+
 from django.conf import settings
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
@@ -31,6 +33,7 @@ from data.serializers import (
 )
 from data.services import (
     DataImportResult,
+    DataImportTimedOut,
     data_bulk_create,
     data_create,
     data_delete,
@@ -203,7 +206,9 @@ _IMPORT_ERRORS = {
         "then only `detail`.",
     ),
     413: OpenApiResponse(
-        ErrorSerializer, description="The upload is larger than REQUEST_MAX_BODY_BYTES."
+        ErrorSerializer,
+        description="The upload is larger than REQUEST_MAX_BODY_BYTES, or its rows could not "
+        "be saved within DATA_IMPORT_TIMEOUT_SECONDS (nothing was saved).",
     ),
     415: OpenApiResponse(
         ErrorSerializer,
@@ -237,6 +242,7 @@ class DataImportApi(APIView):
         },
     )
     def post(self, request: Request) -> Response:
+        started = time.monotonic()
         # Django does not count uploaded files against DATA_UPLOAD_MAX_MEMORY_SIZE: check the
         # declared length before the body is read (it reads no more than that).
         if _content_length(request) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
@@ -251,7 +257,18 @@ class DataImportApi(APIView):
         if not table.rows:
             raise ParseError("The file has a header row but no data rows.")
 
-        result = data_import(rows=table.rows, partial=options.validated_data["partial"])
+        budget = settings.DATA_IMPORT_TIMEOUT_SECONDS
+        try:
+            result = data_import(
+                rows=table.rows,
+                partial=options.validated_data["partial"],
+                insert_timeout=budget - (time.monotonic() - started),
+            )
+        except DataImportTimedOut:
+            raise FileTooLarge(
+                f"The import did not finish within {budget:g} s (DATA_IMPORT_TIMEOUT_SECONDS) "
+                "and nothing was saved; split the file."
+            ) from None
         body = _import_body(result, table)
         if result.created == 0:
             body = {"detail": _import_summary(result), **body}

@@ -226,6 +226,10 @@ DATA_MAX_PAGE_SIZE = env_int("DATA_MAX_PAGE_SIZE", 1000)
 # and its shared strings held in memory, so the packed size alone bounds nothing).
 DATA_IMPORT_MAX_ROWS = env_int("DATA_IMPORT_MAX_ROWS", 50_000)
 DATA_IMPORT_MAX_UNPACKED_BYTES = env_int("DATA_IMPORT_MAX_UNPACKED_BYTES", 64 * 1024 * 1024)
+# An import reads, validates and saves in the request; past this many seconds its insert is
+# cancelled and nothing is saved (413). Below nginx's 60 s proxy_read_timeout, so the client
+# never gets a 503 for an import that is still running and may yet commit.
+DATA_IMPORT_TIMEOUT_SECONDS = env_float("DATA_IMPORT_TIMEOUT_SECONDS", 45.0)
 PREDICT_BATCH_MAX = env_int("PREDICT_BATCH_MAX", 1000)
 
 # --- ML service (algorithm) ---------------------------------------------------------------

@@ -339,6 +339,16 @@ def test_an_upload_over_the_body_limit_is_a_413(api_client, settings):
     assert stored() == []
 
 
+def test_an_import_that_cannot_finish_in_time_is_a_413_and_saves_nothing(api_client, settings):
+    settings.DATA_IMPORT_TIMEOUT_SECONDS = 0.0001
+
+    response = upload(api_client, "c.csv", b"text,label\nx,y\n")
+
+    assert response.status_code == 413
+    assert "DATA_IMPORT_TIMEOUT_SECONDS" in response.json()["detail"]
+    assert stored() == []
+
+
 def test_a_workbook_that_unpacks_past_the_limit_is_refused_unread(api_client, settings):
     # A zip bomb in miniature: 20 MB of one repeated byte packs into ~20 KB.
     buffer = io.BytesIO()
