@@ -35,7 +35,9 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="module")
-def browser():
+def browser(monkeypatch_module):
+    # Were selenium-manager ever consulted, it must not go online for a driver or a browser.
+    monkeypatch_module.setenv("SE_OFFLINE", "true")
     options = webdriver.ChromeOptions()
     # Explicit binary and driver: selenium-manager has nothing to look up or download.
     options.binary_location = CHROMIUM
@@ -52,6 +54,12 @@ def browser():
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
     yield driver
     driver.quit()
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
 
 
 def requested_urls(driver) -> list[str]:
