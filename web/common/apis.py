@@ -1,6 +1,14 @@
 """Health endpoints for container healthchecks and load balancers: no token, no throttling."""
 
+import functools
+
+from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerView,
+)
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -59,3 +67,64 @@ class HealthReadyApi(_HealthApi):
                 status=status.HTTP_503_SERVICE_UNAVAILABLE,
             )
         return Response({"status": "ok", "database": database})
+
+
+class SchemaApi(SpectacularAPIView):
+    """The OpenAPI schema, public (the docs pages load it before any token is entered).
+
+    It depends only on the code, so each process builds it once instead of walking every
+    view for every anonymous caller. The API has no versions: `?version=` is not a cache key.
+    """
+
+    def _get_schema_response(self, request: Request) -> Response:
+        return Response(
+            data=_schema(),
+            headers={
+                "Content-Disposition": f'inline; filename="{self._get_filename(request, None)}"'
+            },
+        )
+
+
+@functools.cache
+def _schema() -> dict:
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+# The docs pages may load and call only their own origin. The bundles' files are served here
+# (drf-spectacular-sidecar); Redoc's sidebar still asks a CDN for its vendor's logo, which this
+# blocks. Inline script and styles: drf-spectacular's Swagger page and both UIs use them; Redoc
+# runs its search in a worker made from a blob. nginx adds its own frame-ancestors policy;
+# a browser enforces both.
+DOCS_CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self' 'unsafe-inline'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "font-src 'self' data:",
+        "worker-src 'self' blob:",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "base-uri 'self'",
+    ]
+)
+
+
+class _SameOriginOnly:
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response["Content-Security-Policy"] = DOCS_CONTENT_SECURITY_POLICY
+        return response
+
+
+class SwaggerDocsApi(_SameOriginOnly, SpectacularSwaggerView):
+    """Swagger UI on the schema, from the sidecar's static files."""
+
+    url_name = "schema"
+
+
+class RedocDocsApi(_SameOriginOnly, SpectacularRedocView):
+    """Redoc on the schema, without the Google Fonts links of drf-spectacular's template."""
+
+    url_name = "schema"
+    template_name = "api_docs/redoc.html"

@@ -1,10 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.renderers import OpenApiJsonRenderer, OpenApiYamlRenderer
-from drf_spectacular.views import SpectacularAPIView
 
 from accounts.views import admin_login
-from common.apis import HealthLiveApi, HealthReadyApi
+from common.apis import HealthLiveApi, HealthReadyApi, RedocDocsApi, SchemaApi, SwaggerDocsApi
 
 api_urlpatterns = [
     path("health/", HealthReadyApi.as_view(), name="health"),
@@ -14,9 +13,11 @@ api_urlpatterns = [
     # JSON first, like every other endpoint (errors included); ?format=yaml still works.
     path(
         "schema/",
-        SpectacularAPIView.as_view(renderer_classes=[OpenApiJsonRenderer, OpenApiYamlRenderer]),
+        SchemaApi.as_view(renderer_classes=[OpenApiJsonRenderer, OpenApiYamlRenderer]),
         name="schema",
     ),
+    path("docs/", SwaggerDocsApi.as_view(), name="api-docs"),
+    path("redoc/", RedocDocsApi.as_view(), name="api-redoc"),
     path("", include("data.urls")),
     path("", include("gateway.urls")),
 ]

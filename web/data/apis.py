@@ -1,29 +1,47 @@
+import time
+
 from django.conf import settings
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
+    OpenApiResponse,
     PolymorphicProxySerializer,
     extend_schema,
     extend_schema_view,
 )
 from rest_framework import status, viewsets
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import APIException, NotFound, ParseError
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from accounts.policies import Action, permission_for
-from common.schema import AUTHENTICATED_ERRORS, error_responses
+from common.schema import AUTHENTICATED_ERRORS, ErrorSerializer, error_responses
 from data.models import Data
 from data.pagination import DataCursorPagination, DataPagination, uses_cursor
 from data.selectors import data_get, data_list
 from data.serializers import (
     DataFilterSerializer,
+    DataImportInputSerializer,
+    DataImportOptionsSerializer,
+    DataImportRejectedSerializer,
+    DataImportResultSerializer,
     DataInputSerializer,
     DataOutputSerializer,
     DataPageSerializer,
 )
-from data.services import data_bulk_create, data_create, data_delete, data_update
+from data.services import (
+    DataImportResult,
+    DataImportTimedOut,
+    data_bulk_create,
+    data_create,
+    data_delete,
+    data_import,
+    data_update,
+)
+from data.tabular import Table, TableError, UnsupportedFileType, file_format, read_table
 
 _ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Row id.")
 _LIST_PARAMETERS = [
@@ -174,3 +192,136 @@ class DataViewSet(viewsets.GenericViewSet):
         if record is None:
             raise NotFound()
         return record
+
+
+class FileTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The upload is larger than the service accepts."
+    default_code = "file_too_large"
+
+
+class UnsupportedFile(APIException):
+    status_code = status.HTTP_415_UNSUPPORTED_MEDIA_TYPE
+    default_code = "unsupported_file_type"
+
+
+_IMPORT_ERRORS = {
+    400: OpenApiResponse(
+        DataImportRejectedSerializer,
+        description="Invalid rows, all or nothing: nothing was saved; `errors` maps each "
+        "invalid row (the header is row 1) to its fields' messages. Also a file that cannot "
+        "be read (not UTF-8, not a workbook, no text/label header, too many rows, empty): "
+        "then only `detail`.",
+    ),
+    413: OpenApiResponse(
+        ErrorSerializer,
+        description="The upload is larger than REQUEST_MAX_BODY_BYTES, or its rows could not "
+        "be saved within DATA_IMPORT_TIMEOUT_SECONDS (nothing was saved).",
+    ),
+    415: OpenApiResponse(
+        ErrorSerializer,
+        description="Not multipart/form-data, or the file is neither .csv nor .xlsx.",
+    ),
+}
+
+
+class DataImportApi(APIView):
+    """POST a CSV or XLSX file of labelled texts; every row is validated as POST /api/data/
+    validates an item. Who may import is who may write data: any valid token."""
+
+    # Explicit: this is the one endpoint that takes a form, and only a multipart one.
+    parser_classes = [MultiPartParser]
+    permission_classes = [permission_for(Action.WRITE_DATA)]
+
+    @extend_schema(
+        summary="Import labelled texts from a CSV or XLSX file",
+        description="Multipart upload, field `file`. The first row names the columns `text` "
+        "and `label` (any order; other columns are ignored and listed in `ignored_columns`). "
+        "CSV: UTF-8 with or without BOM, comma separated (`;` or tab also recognised from "
+        "the header), quoted fields may hold delimiters and newlines. XLSX: the first "
+        "worksheet; numbers become text. Rows are numbered as a spreadsheet shows them: the "
+        "header is row 1. Up to DATA_IMPORT_MAX_ROWS rows and REQUEST_MAX_BODY_BYTES bytes. "
+        "All or nothing unless `?partial=true`.",
+        parameters=[DataImportOptionsSerializer],
+        request={"multipart/form-data": DataImportInputSerializer},
+        responses={
+            201: DataImportResultSerializer,
+            **_IMPORT_ERRORS,
+            **error_responses(*_ERRORS),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        started = time.monotonic()
+        # Django does not count uploaded files against DATA_UPLOAD_MAX_MEMORY_SIZE: check the
+        # declared length before the body is read (it reads no more than that).
+        if _content_length(request) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+            raise FileTooLarge(
+                f"The upload is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes."
+            )
+        options = DataImportOptionsSerializer(data=request.query_params)
+        options.is_valid(raise_exception=True)
+        form = DataImportInputSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        table = _read_upload(form.validated_data["file"])
+        if not table.rows:
+            raise ParseError("The file has a header row but no data rows.")
+
+        budget = settings.DATA_IMPORT_TIMEOUT_SECONDS
+        try:
+            result = data_import(
+                rows=table.rows,
+                partial=options.validated_data["partial"],
+                insert_timeout=budget - (time.monotonic() - started),
+            )
+        except DataImportTimedOut:
+            raise FileTooLarge(
+                f"The import did not finish within {budget:g} s (DATA_IMPORT_TIMEOUT_SECONDS) "
+                "and nothing was saved; split the file."
+            ) from None
+        body = _import_body(result, table)
+        if result.created == 0:
+            body = {"detail": _import_summary(result), **body}
+            return Response(body, status=status.HTTP_400_BAD_REQUEST)
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+def _content_length(request: Request) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+def _read_upload(upload) -> Table:
+    try:
+        fmt = file_format(upload.name or "", upload.content_type)
+        return read_table(
+            upload,
+            fmt=fmt,
+            max_rows=settings.DATA_IMPORT_MAX_ROWS,
+            max_unpacked_bytes=settings.DATA_IMPORT_MAX_UNPACKED_BYTES,
+        )
+    except UnsupportedFileType as exc:
+        raise UnsupportedFile(str(exc)) from None
+    except TableError as exc:
+        raise ParseError(str(exc)) from None
+
+
+def _import_body(result: DataImportResult, table: Table) -> dict:
+    return {
+        "rows": result.rows,
+        "created": result.created,
+        "rejected": len(result.errors),
+        "blank_rows": table.blank_rows,
+        "ignored_columns": table.ignored_columns,
+        "errors": {str(number): errors for number, errors in result.errors.items()},
+    }
+
+
+def _import_summary(result: DataImportResult) -> str:
+    number, errors = next(iter(result.errors.items()))
+    field, messages = next(iter(errors.items()))
+    return (
+        f"{len(result.errors)} of {result.rows} rows are invalid; nothing was saved. "
+        f"First: row {number}, {field}: {messages[0]}"
+    )

@@ -70,3 +70,52 @@ class DataPageSerializer(serializers.Serializer):
     next = serializers.URLField(allow_null=True, help_text="The next page, or null.")
     previous = serializers.URLField(allow_null=True, help_text="The previous page, or null.")
     results = DataOutputSerializer(many=True)
+
+
+class DataImportInputSerializer(StrictSerializer):
+    """The multipart form of POST /api/data/import/: one file, nothing else."""
+
+    file = serializers.FileField(
+        allow_empty_file=False,
+        help_text="A .csv (UTF-8, with or without BOM) or .xlsx file whose first row names the "
+        "columns `text` and `label`.",
+    )
+
+
+class DataImportOptionsSerializer(serializers.Serializer):
+    partial = serializers.BooleanField(
+        default=False,
+        help_text="false (default): all or nothing, a single invalid row saves nothing. "
+        "true: save the valid rows and report the others.",
+    )
+
+
+class DataImportResultSerializer(serializers.Serializer):
+    """The answer of an import, for the OpenAPI schema (the view builds the body)."""
+
+    rows = serializers.IntegerField(help_text="Data rows read (blank rows not counted).")
+    created = serializers.IntegerField(help_text="Rows saved.")
+    rejected = serializers.IntegerField(help_text="Invalid rows (not saved).")
+    blank_rows = serializers.IntegerField(help_text="Rows with every cell empty, skipped.")
+    ignored_columns = serializers.ListField(
+        child=serializers.CharField(), help_text="Header names other than text and label."
+    )
+    errors = serializers.DictField(
+        help_text="Row number (the header is row 1) -> field -> messages, for invalid rows."
+    )
+
+
+class DataImportRejectedSerializer(serializers.Serializer):
+    """A 400 of an import: `detail` always; the counts when rows were read and found invalid."""
+
+    detail = serializers.CharField()
+    errors = serializers.DictField(
+        required=False,
+        help_text="Row number (the header is row 1) -> field -> messages; for form errors, "
+        "field -> messages.",
+    )
+    rows = serializers.IntegerField(required=False)
+    created = serializers.IntegerField(required=False, help_text="0: nothing was saved.")
+    rejected = serializers.IntegerField(required=False)
+    blank_rows = serializers.IntegerField(required=False)
+    ignored_columns = serializers.ListField(child=serializers.CharField(), required=False)

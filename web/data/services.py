@@ -1,13 +1,19 @@
 """Writes to the `data` table. Callers pass validated values; the database enforces the rest."""
 
 from collections.abc import Sequence
-from typing import TypedDict
+from dataclasses import dataclass
+from typing import Any, TypedDict
 
+import psycopg
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
+from rest_framework.exceptions import ValidationError
+from rest_framework.settings import api_settings
 
 from data.models import Data
+from data.serializers import DataInputSerializer
+from data.tabular import Row
 
 
 class DataItem(TypedDict):
@@ -78,3 +84,61 @@ def data_delete(*, record: Data) -> None:
     deleted, _ = Data.objects.filter(pk=record.pk).delete()
     if not deleted:
         raise Data.DoesNotExist(f"Data {record.pk} no longer exists.")
+
+
+class DataImportTimedOut(Exception):
+    """The insert did not finish within its time; Postgres cancelled it, nothing was saved."""
+
+
+@dataclass(frozen=True)
+class DataImportResult:
+    rows: int  # rows read (blank rows not counted)
+    created: int
+    errors: dict[int, dict[str, Any]]  # row number -> field -> messages
+
+
+def data_import(
+    *, rows: Sequence[Row], partial: bool = False, insert_timeout: float | None = None
+) -> DataImportResult:
+    """Validate every row exactly as POST /api/data/ validates an item, then save them all in
+    one data_bulk_create, or none if any is invalid; `partial` saves the valid ones anyway.
+
+    `insert_timeout` (seconds) bounds the insert: Postgres cancels it past that and the
+    transaction saves nothing (DataImportTimedOut), so a caller never gets a gateway timeout
+    for an import that then commits behind its back.
+    """
+    item = DataInputSerializer()  # one instance for every row, as a ListSerializer does
+    valid: list[DataItem] = []
+    errors: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        if row.error is not None:
+            errors[row.number] = {api_settings.NON_FIELD_ERRORS_KEY: [row.error]}
+            continue
+        try:
+            valid.append(item.run_validation(row.values))
+        except ValidationError as exc:
+            errors[row.number] = exc.detail
+    save = bool(valid) and (partial or not errors)
+    if save:
+        _insert_within(valid, insert_timeout)
+    return DataImportResult(rows=len(rows), created=len(valid) if save else 0, errors=errors)
+
+
+def _insert_within(items: Sequence[DataItem], timeout: float | None) -> None:
+    if timeout is not None and timeout < 0.001:
+        raise DataImportTimedOut()
+    try:
+        with transaction.atomic():
+            if timeout is not None:
+                with connection.cursor() as cursor:
+                    # An int, formatted here: SET takes no bind parameters.
+                    cursor.execute(f"SET LOCAL statement_timeout = {int(timeout * 1000)}")
+            data_bulk_create(items=items)
+            if timeout is not None:
+                with connection.cursor() as cursor:
+                    # For whatever else the caller's transaction runs after this.
+                    cursor.execute("SET LOCAL statement_timeout = DEFAULT")
+    except OperationalError as exc:
+        if isinstance(exc.__cause__, psycopg.errors.QueryCanceled):
+            raise DataImportTimedOut() from exc
+        raise

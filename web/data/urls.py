@@ -1,8 +1,12 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from data.apis import DataViewSet
+from data.apis import DataImportApi, DataViewSet
 
 router = SimpleRouter()
 router.register("data", DataViewSet, basename="data")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("data/import/", DataImportApi.as_view(), name="data-import"),
+    *router.urls,
+]

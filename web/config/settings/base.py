@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "knox",  # its token model is swapped for accounts.ApiToken (KNOX_TOKEN_MODEL)
     "django_filters",
     "drf_spectacular",
+    # Swagger UI and Redoc's files, served by whitenoise: the docs pages need no CDN.
+    "drf_spectacular_sidecar",
     "accounts",
     "data",
 ]
@@ -88,7 +90,7 @@ WSGI_APPLICATION = "config.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -224,16 +226,27 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
-# OpenAPI 3 at /api/schema/ (authenticated), generated from the views' annotations.
+# OpenAPI 3 at /api/schema/, generated from the views' annotations, with Swagger UI at
+# /api/docs/ and Redoc at /api/redoc/. All three are public: they describe the API, hold no
+# data, and a consumer without a token yet must be able to read them; every operation they
+# list still needs its token.
 SPECTACULAR_SETTINGS = {
     "TITLE": "textclf API",
-    "DESCRIPTION": "Labelled texts, training and prediction. Authenticate with "
-    "`Authorization: Token <key>` (POST /api/auth/token/).",
+    "DESCRIPTION": "Labelled texts, training and prediction.\n\n"
+    "**Authentication**: every operation but the health checks and `POST /api/auth/token/` "
+    "needs the header `Authorization: Token <key>`. Get a key from `POST /api/auth/token/` "
+    "(username and password) or from an operator, then press **Authorize** and enter "
+    "`Token <key>` (the word `Token`, a space, then the key) in the `tokenAuth` field.",
     "VERSION": "1",
     "SCHEMA_PATH_PREFIX": "/api/",
     "SERVE_INCLUDE_SCHEMA": False,
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # No call to the public validator service (swagger.io) from the page.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
 # --- input caps (shared with the ML service where the names match) ------------------------
@@ -248,6 +261,14 @@ DATA_PAGE_SIZE = env_int("DATA_PAGE_SIZE", 50)
 DATA_MAX_PAGE_SIZE = env_int("DATA_MAX_PAGE_SIZE", 1000)
 # A list page stops early once its texts add up to this many bytes (data.pagination).
 DATA_MAX_RESPONSE_BYTES = env_int("DATA_MAX_RESPONSE_BYTES", 8 * 1024 * 1024, minimum=1)
+# POST /api/data/import/: rows per file, and what an .xlsx may unpack to (its XML is parsed
+# and its shared strings held in memory, so the packed size alone bounds nothing).
+DATA_IMPORT_MAX_ROWS = env_int("DATA_IMPORT_MAX_ROWS", 50_000)
+DATA_IMPORT_MAX_UNPACKED_BYTES = env_int("DATA_IMPORT_MAX_UNPACKED_BYTES", 64 * 1024 * 1024)
+# An import reads, validates and saves in the request; past this many seconds its insert is
+# cancelled and nothing is saved (413). Below nginx's 60 s proxy_read_timeout, so the client
+# never gets a 503 for an import that is still running and may yet commit.
+DATA_IMPORT_TIMEOUT_SECONDS = env_float("DATA_IMPORT_TIMEOUT_SECONDS", 45.0)
 PREDICT_BATCH_MAX = env_int("PREDICT_BATCH_MAX", 1000)
 # JSON bodies are refused before parsing when deeper or wider than any legitimate request:
 # a bulk insert is 3 values per item (an object, a comma, a comma), a predict batch 1 per text.
