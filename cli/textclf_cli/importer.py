@@ -120,14 +120,17 @@ def _index_errors(error: ApiError, size: int) -> dict[int, str]:
         if not (isinstance(key, str) and key.isdigit() and int(key) < size):
             return {}
         if isinstance(fields, dict):
-            reason = "; ".join(
-                f"{name}: {' '.join(map(str, messages if isinstance(messages, list) else [messages]))}"
+            found[int(key)] = "; ".join(
+                f"{name}: {' '.join(map(str, _as_list(messages)))}"
                 for name, messages in fields.items()
             )
         else:
-            reason = str(fields)
-        found[int(key)] = reason
+            found[int(key)] = str(fields)
     return found
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
 
 
 class Importer:

@@ -46,8 +46,8 @@ PREDICT_BATCH = 1000  # the server's PREDICT_BATCH_MAX default
 POLL_SECONDS = 1.0
 FINISHED = ("succeeded", "failed")
 
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 EPILOG = """exit codes: 0 ok, 1 API error, 2 usage or unreadable file, 3 cannot connect,
 4 not authenticated or forbidden, 5 some rows rejected, 6 rate-limited.
@@ -136,19 +136,18 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    target: TextIO
     with _client(args) as client:
-        if args.output:
-            target = open(args.output, "w", encoding="utf-8", newline="")
-        else:
-            target = sys.stdout
-        try:
-            count = _write_rows(server_rows(client, args.page_size), target, args.format)
-        finally:
-            if args.output:
-                target.close()
-    if args.output:
-        out.print(f"Exported {count:,} rows to {args.output}.")
+        rows = server_rows(client, args.page_size)
+        if not args.output:
+            _write_rows(rows, sys.stdout, args.format)
+            return 0
+        # Written beside the target and renamed: an interrupted export leaves no partial file.
+        output = Path(args.output)
+        partial = output.with_name(output.name + ".partial")
+        with open(partial, "w", encoding="utf-8", newline="") as target:
+            count = _write_rows(rows, target, args.format)
+        partial.replace(output)
+    out.print(f"Exported {count:,} rows to {output}.")
     return 0
 
 
@@ -240,12 +239,10 @@ def _metrics_text(metrics: dict[str, Any]) -> str:
 
 
 def _texts(args: argparse.Namespace) -> list[str]:
-    if args.file:
-        source = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8")
-        with source:
-            texts = [line.rstrip("\r\n") for line in source]
-    elif args.text == "-":
-        texts = [line.rstrip("\r\n") for line in sys.stdin]
+    if args.file and args.file != "-":
+        texts = Path(args.file).read_text(encoding="utf-8").splitlines()
+    elif args.file == "-" or args.text == "-":
+        texts = sys.stdin.read().splitlines()
     elif args.text is not None:
         texts = [args.text]
     else:
@@ -270,12 +267,23 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"model_version": version, "predictions": predictions}, indent=2))
         return 0
-    table = Table("text", "label", "p", f"next {args.top - 1}", title=f"model {version}")
+    rows = []
     for item in predictions:
         ranked = sorted(item["probabilities"].items(), key=lambda pair: -pair[1])
-        runners = ", ".join(f"{label} {p:.2f}" for label, p in ranked[1 : args.top])
         best = item["probabilities"].get(item["label"], ranked[0][1] if ranked else 0.0)
-        table.add_row(_shorten(item["text"], 60), item["label"], f"{best:.2f}", runners)
+        runners = ", ".join(f"{label} {p:.2f}" for label, p in ranked[1 : args.top])
+        rows.append([item["text"], item["label"], f"{best:.2f}", runners])
+    headers = ["text", "label", "p", f"next {args.top - 1}"]
+    if args.top <= 1:
+        headers, rows = headers[:3], [row[:3] for row in rows]
+    # The text gets what the other columns leave of the terminal (3 per column for borders).
+    others = sum(max(len(row[i]) for row in [headers, *rows]) for i in range(1, len(headers)))
+    text_width = max(16, out.width - others - 3 * len(headers) - 1)
+    table = Table(title=f"model {version}", title_justify="left")
+    for header in headers:
+        table.add_column(header, no_wrap=True)
+    for row in rows:
+        table.add_row(_shorten(row[0], text_width), *row[1:])
     out.print(table)
     return 0
 
@@ -297,19 +305,22 @@ def cmd_models(args: argparse.Namespace) -> int:
     if not results:
         out.print("No models yet: run textclf train.")
         return 0
-    table = Table("", "version", "created", "rows", "labels", "accuracy", "macro-F1")
-    for model in results:
+    table = Table()
+    for name in ("", "version", "rows", "labels", "accuracy", "macro-F1"):
+        table.add_column(name, no_wrap=True)
+    for model in results[: args.limit]:
         metrics = model.get("metrics") or {}
         table.add_row(
             "*" if model.get("current") else "",
             model["version"],
-            str(model.get("created_at", ""))[:19].replace("T", " "),
             str(model.get("n_samples", "")),
             str(len(model.get("labels") or [])),
             f"{metrics['accuracy']:.3f}" if "accuracy" in metrics else "",
             f"{metrics['f1_macro']:.3f}" if "f1_macro" in metrics else "",
         )
     out.print(table)
+    if len(results) > args.limit:
+        out.print(f"... and {len(results) - args.limit} older (--limit).")
     out.print("* the current model; metrics are on the held-out 25% of the rows.")
     return 0
 
@@ -341,12 +352,12 @@ def build_parser() -> argparse.ArgumentParser:
     login = commands.add_parser("login", help="log in and save the token")
     login.add_argument("--url", help=f"server base URL (default: saved, or {config.DEFAULT_URL})")
     login.add_argument("--username", help="(prompted when missing)")
-    login.add_argument(
-        "--password-stdin", action="store_true", help="read the password from stdin"
-    )
+    login.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     login.set_defaults(handler=cmd_login)
 
-    load = commands.add_parser("import", help="add the text/label rows of a CSV, JSONL or XLSX file")
+    load = commands.add_parser(
+        "import", help="add the text/label rows of a CSV, JSONL or XLSX file"
+    )
     load.add_argument("file", help="a .csv, .jsonl or .xlsx file (.csv.gz and .jsonl.gz too)")
     load.add_argument("--format", choices=FORMATS, help="(default: from the file name)")
     load.add_argument(
@@ -385,6 +396,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     models = commands.add_parser("models", help="list model versions and held-out metrics")
     models.add_argument("--json", action="store_true")
+    models.add_argument("--limit", type=int, default=10, help="newest N shown (default 10)")
     models.set_defaults(handler=cmd_models)
 
     for sub in (load, export, train, predict, models):

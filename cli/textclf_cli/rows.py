@@ -196,7 +196,7 @@ def _field_error(value: Any, max_length: int) -> str | None:
 
 
 def validate(row: Row, *, text_max_length: int = TEXT_MAX_LENGTH) -> str | None:
-    """Why the server would reject this row (e.g. "label: This field may not be blank."), or None."""
+    """Why the server would reject this row ("label: This field may not be blank."), or None."""
     if row.error:
         return row.error
     problems = [
