@@ -189,27 +189,36 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def follow_job(client: Client, job_id: str, *, poll: float = POLL_SECONDS) -> dict[str, Any]:
     """Poll the job until it ends, showing status and, when the API reports it, its progress
-    ({"phase", "done", "total"}); a server without progress fields shows status alone."""
-    with _progress(transient=False) as progress:
-        task = progress.add_task(f"job {job_id}", total=None)
+    ({"phase", "done", "total"}); a server without progress fields shows the status alone."""
+    with _progress(transient=False, counts=False) as progress:
+        task = progress.add_task(f"job {job_id[:8]}", total=None, counts="")
         while True:
             job = client.get(f"/api/train/{job_id}/")
-            status = job.get("status", "?")
-            report = job.get("progress") if isinstance(job.get("progress"), dict) else {}
-            phase = report.get("phase")
-            done, total = report.get("done"), report.get("total")
-            label = status if not phase or status in FINISHED else f"{status}: {phase}"
-            counted = isinstance(total, int) and total > 0 and isinstance(done, int)
-            progress.update(
-                task,
-                description=f"job {job_id[:8]} {label}",
-                total=total if counted else None,
-                completed=done if counted else 0,
-            )
-            if status in FINISHED:
-                progress.update(task, total=1, completed=1)
+            describe_job_progress(progress, task, job_id, job)
+            if job.get("status") in FINISHED:
                 return job
             time.sleep(poll)
+
+
+def job_display(job_id: str, job: dict[str, Any]) -> tuple[str, int | None, int, str]:
+    """(description, total, completed, counts) for the live display of one job state."""
+    status = str(job.get("status", "?"))
+    report = job.get("progress") if isinstance(job.get("progress"), dict) else {}
+    phase = report.get("phase")
+    done, total = report.get("done"), report.get("total")
+    description = f"job {job_id[:8]} {status}"
+    if phase and status not in FINISHED:
+        description += f": {phase}"
+    if status in FINISHED:
+        return description, 1, 1, ""
+    if isinstance(total, int) and total > 0 and isinstance(done, int):
+        return description, total, min(done, total), f"{done:,}/{total:,}"
+    return description, None, 0, ""
+
+
+def describe_job_progress(progress: Progress, task: Any, job_id: str, job: dict) -> None:
+    description, total, completed, counts = job_display(job_id, job)
+    progress.update(task, description=description, total=total, completed=completed, counts=counts)
 
 
 def _report_job(job: dict[str, Any]) -> int:
@@ -328,12 +337,12 @@ def cmd_models(args: argparse.Namespace) -> int:
 # plumbing ---------------------------------------------------------------------------------------
 
 
-def _progress(*, transient: bool) -> Progress:
+def _progress(*, transient: bool, counts: bool = True) -> Progress:
     return Progress(
         SpinnerColumn(),
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
-        MofNCompleteColumn(),
+        MofNCompleteColumn() if counts else TextColumn("{task.fields[counts]}"),
         TimeElapsedColumn(),
         console=err,
         transient=transient,
