@@ -54,7 +54,8 @@ def answering(status, body=None, headers=None):
             409,
             {"detail": "No model has been trained yet."},
             None,
-            "Conflict: No model has been trained yet. There is no model yet: run textclf train.",
+            "No model to predict with yet (No model has been trained yet)."
+            " Run textclf train first.",
             EXIT_API,
         ),
         (

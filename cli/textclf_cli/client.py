@@ -78,12 +78,15 @@ def describe(response: httpx.Response) -> ApiError:
     if status == 409:
         job_id = body.get("job_id") if isinstance(body, dict) else None
         if job_id:
-            hint = f" (active job {job_id}; follow it: textclf train --follow --job {job_id})"
+            message = (
+                f"Conflict: {detail} (active job {job_id}; "
+                f"follow it: textclf train --follow --job {job_id})."
+            )
         elif path.startswith("/api/predict"):
-            hint = ". There is no model yet: run textclf train"
+            message = f"No model to predict with yet ({detail}). Run textclf train first."
         else:
-            hint = ""
-        return ApiError(f"Conflict: {detail}{hint}.", status=status, body=body)
+            message = f"Conflict: {detail}."
+        return ApiError(message, status=status, body=body)
     if status == 413:
         return ApiError(
             f"Request too large for the server ({detail}). Use a smaller --batch-size.",

@@ -117,7 +117,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             )
     if summary.resumed_from:
         out.print(f"Resumed after row {summary.resumed_from:,} of {summary.rows:,}.")
-    parts = [f"Added {summary.added:,} rows", f"rejected {len(summary.rejected):,}"]
+    parts = [f"Added {_n_rows(summary.added)}", f"rejected {len(summary.rejected):,}"]
     if args.skip_existing:
         parts.append(f"skipped {summary.skipped:,} already on the server")
     out.print(", ".join(parts) + f" (from {summary.rows:,} rows in {path.name}).")
@@ -149,6 +149,10 @@ def cmd_export(args: argparse.Namespace) -> int:
         partial.replace(output)
     out.print(f"Exported {count:,} rows to {output}.")
     return 0
+
+
+def _n_rows(count: int) -> str:
+    return f"{count:,} row" + ("" if count == 1 else "s")
 
 
 def _write_rows(rows: Iterator[dict[str, Any]], target: TextIO, fmt: str) -> int:
