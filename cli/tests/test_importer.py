@@ -30,7 +30,19 @@ def test_all_rows_in_batches(server, client, store):
     assert summary.rejected == []
     assert server.posts == 3
     assert [row["text"] for row in server.rows] == [f"text {i}" for i in range(10)]
-    assert store.load("abc", client.url) is None  # finished: nothing left to resume
+    assert store.load("abc", client.url).complete
+
+
+def test_a_finished_import_is_not_repeated_by_mistake(server, client, store):
+    rows = make_rows(5)
+    run(client, store, rows)
+    with pytest.raises(ImportStateError, match="already imported"):
+        run(client, store, rows)
+    assert run(client, store, rows, resume=True).added == 5  # nothing left to do
+    assert len(server.rows) == 5
+    assert run(client, store, rows, skip_existing=True).skipped == 5
+    assert run(client, store, rows, restart=True).added == 5
+    assert len(server.rows) == 10
 
 
 def test_client_side_rejects_are_never_sent(server, client, store):

@@ -6,6 +6,7 @@ named by the file's sha256) holds how far the server has acknowledged. Before ea
 notes the batch as "in flight", with how many rows on the server already looked like the batch's
 last row: if the client dies after sending a batch but before reading the answer, the next
 --resume asks the server whether that row count grew, i.e. whether the batch was saved.
+A finished import keeps its record: running it again by mistake is refused.
 (Exact unless another client adds the same text under the same label at the same moment.)
 """
 
@@ -44,6 +45,7 @@ class ImportState:
     skipped: int = 0
     rejected: list[list[Any]] = field(default_factory=list)  # [line, reason]
     in_flight: dict[str, Any] | None = None
+    complete: bool = False  # kept, so that running the same import again is refused
 
 
 @dataclass
@@ -160,20 +162,29 @@ class Importer:
         skip_existing: bool = False,
     ) -> Summary:
         state = self.store.load(sha256, self.client.url)
-        if state and restart:
+        if state and state.complete and resume:
+            return self._summary(state, len(rows), resumed_from=state.done)
+        if state and (restart or skip_existing):
+            # --skip-existing cannot add a row twice, so it needs no record of an earlier run.
             self.store.delete(state)
             state = None
-        if state and not resume:
+        if state and state.complete:
             raise ImportStateError(
-                f"an import of this file to {self.client.url} stopped after {state.done} of "
-                f"{len(rows)} rows; continue it with --resume (or start over with --restart)"
+                f"this file was already imported to {self.client.url} ({state.added} rows "
+                "added); add only what is missing with --skip-existing, or all of it again "
+                "with --restart"
             )
-        resumed_from = 0
-        if state is None:
-            state = ImportState(sha256=sha256, url=self.client.url, path=str(path))
-        else:
+        if state:
+            if not resume:
+                raise ImportStateError(
+                    f"an import of this file to {self.client.url} stopped after {state.done} of "
+                    f"{len(rows)} rows; continue it with --resume (or start over with --restart)"
+                )
             self._settle_in_flight(state)
             resumed_from = state.done
+        else:
+            state = ImportState(sha256=sha256, url=self.client.url, path=str(path))
+            resumed_from = 0
         self.store.save(state)
         self.on_progress(state.done)
 
@@ -197,9 +208,14 @@ class Importer:
                 self._send(state, batch, pending, through=index + 1)
                 batch, pending = [], Pending()
         self._send(state, batch, pending, through=len(rows))
-        self.store.delete(state)
+        state.complete = True
+        self.store.save(state)
+        return self._summary(state, len(rows), resumed_from=resumed_from)
+
+    @staticmethod
+    def _summary(state: ImportState, rows: int, *, resumed_from: int) -> Summary:
         return Summary(
-            rows=len(rows),
+            rows=rows,
             added=state.added,
             skipped=state.skipped,
             rejected=[(line, reason) for line, reason in state.rejected],

@@ -115,7 +115,9 @@ def cmd_import(args: argparse.Namespace) -> int:
                 restart=args.restart,
                 skip_existing=args.skip_existing,
             )
-    if summary.resumed_from:
+    if summary.resumed_from and summary.resumed_from == summary.rows:
+        out.print("That import had already finished: nothing left to send.")
+    elif summary.resumed_from:
         out.print(f"Resumed after row {summary.resumed_from:,} of {summary.rows:,}.")
     parts = [f"Added {_n_rows(summary.added)}", f"rejected {len(summary.rejected):,}"]
     if args.skip_existing:
