@@ -107,14 +107,20 @@ def cmd_import(args: argparse.Namespace) -> int:
                 batch_size=args.batch_size,
                 on_progress=lambda done: progress.update(task, completed=done),
             )
-            summary = importer.run(
-                path=path,
-                rows=rows,
-                sha256=file_sha256(path),
-                resume=args.resume,
-                restart=args.restart,
-                skip_existing=args.skip_existing,
-            )
+            try:
+                summary = importer.run(
+                    path=path,
+                    rows=rows,
+                    sha256=file_sha256(path),
+                    resume=args.resume,
+                    restart=args.restart,
+                    skip_existing=args.skip_existing,
+                )
+            except ApiError as exc:
+                exc.message += (
+                    f" Batches already acknowledged are kept: textclf import {path} --resume"
+                )
+                raise
     if summary.resumed_from and summary.resumed_from == summary.rows:
         out.print("That import had already finished: nothing left to send.")
     elif summary.resumed_from:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import hashlib
 import json
 import os
 import signal
@@ -142,6 +143,7 @@ def test_an_interrupted_import_resumes_without_duplicates(cli, api, tmp_path):
     path = tmp_path / "many.csv"
     _write_csv(path, [(f"{label} row {index}", label) for index in range(300)])
     state_dir = cli.home / "state" / "textclf" / "imports"
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
 
     # Batches of one row: the import takes long enough to be killed in the middle of it.
     process = subprocess.Popen(
@@ -153,7 +155,7 @@ def test_an_interrupted_import_resumes_without_duplicates(cli, api, tmp_path):
     done = 0
     deadline = time.monotonic() + 120
     while done < 20 and time.monotonic() < deadline and process.poll() is None:
-        for state in state_dir.glob("*.json"):
+        for state in state_dir.glob(f"{digest}-*.json"):  # earlier tests' records are there too
             with contextlib.suppress(ValueError, OSError, KeyError):  # caught mid-rename
                 done = json.loads(state.read_text())["done"]
         time.sleep(0.01)
