@@ -1,4 +1,4 @@
-# The single entry point: make up | down | logs | test | lint | fmt | bench
+# The single entry point: make up | demo | down | logs | test | lint | fmt | bench
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -16,7 +16,7 @@ VENV := .venv
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: help up down logs ps test test-web test-algorithm test-e2e test-prod lint fmt clean \
+.PHONY: help up down logs ps demo test test-cli test-web test-algorithm test-e2e test-prod lint fmt clean \
 	backup restore bench chaos secrets cert
 
 help: ## list the targets
@@ -40,12 +40,26 @@ $(VENV)/%/.installed: %/requirements-dev.txt
 	$(VENV)/$*/bin/pip install --quiet -r $<
 	touch $@
 
-$(VENV)/e2e/.installed: tests/e2e/requirements.txt
+$(VENV)/e2e/.installed: tests/e2e/requirements.txt cli/requirements.txt cli/pyproject.toml
 	$(PYTHON) -m venv $(VENV)/e2e
-	$(VENV)/e2e/bin/pip install --quiet -r $<
+	$(VENV)/e2e/bin/pip install --quiet -r $< -r cli/requirements.txt
+	$(VENV)/e2e/bin/pip install --quiet --no-deps -e cli
 	touch $@
 
-test: lint test-web test-algorithm test-e2e test-prod ## everything: lint, unit/integration suites, end-to-end (base and prod overlay)
+# The command-line client: pinned dependencies, then the package itself (editable).
+$(VENV)/cli/.installed: cli/requirements-dev.txt cli/requirements.txt cli/pyproject.toml
+	$(PYTHON) -m venv $(VENV)/cli
+	$(VENV)/cli/bin/pip install --quiet -r cli/requirements-dev.txt
+	$(VENV)/cli/bin/pip install --quiet --no-deps -e cli
+	touch $@
+
+test: lint test-cli test-web test-algorithm test-e2e test-prod ## everything: lint, unit/integration suites, end-to-end (base and prod overlay)
+
+test-cli: $(VENV)/cli/.installed ## the command-line client's unit tests (no server needed)
+	cd cli && ../$(VENV)/cli/bin/pytest -q
+
+demo: $(VENV)/cli/.installed ## on a running stack (make up): load the sample, train, predict (scripts/demo)
+	scripts/demo
 
 test-web: $(VENV)/web/.installed ## Django tests against the host's Postgres
 	cd web && DATABASE_URL=$(TEST_DATABASE_URL) ../$(VENV)/web/bin/pytest -q
@@ -61,12 +75,12 @@ test-prod: $(VENV)/e2e/.installed ## the same suite against the production overl
 	E2E_PROFILE=prod E2E_HTTP_PORT=18081 $(VENV)/e2e/bin/pytest -q tests/e2e
 
 lint: $(VENV)/web/.installed ## ruff lint and format check on every Python service
-	$(VENV)/web/bin/ruff check web algorithm tests bench
-	$(VENV)/web/bin/ruff format --check web algorithm tests bench
+	$(VENV)/web/bin/ruff check web algorithm tests bench cli scripts/make_sample
+	$(VENV)/web/bin/ruff format --check web algorithm tests bench cli scripts/make_sample
 
 fmt: $(VENV)/web/.installed ## apply ruff formatting and safe fixes
-	$(VENV)/web/bin/ruff check --fix web algorithm tests bench
-	$(VENV)/web/bin/ruff format web algorithm tests bench
+	$(VENV)/web/bin/ruff check --fix web algorithm tests bench cli scripts/make_sample
+	$(VENV)/web/bin/ruff format web algorithm tests bench cli scripts/make_sample
 
 secrets: ## write strong random values for every blank production secret into .env (mode 600; existing values kept)
 	scripts/secrets

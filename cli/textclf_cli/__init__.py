@@ -1,0 +1,1 @@
+"""textclf: a command-line client for the textclf API."""

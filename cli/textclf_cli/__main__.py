@@ -1,0 +1,3 @@
+from textclf_cli.main import main
+
+raise SystemExit(main())
