@@ -22,6 +22,7 @@ class Role(enum.IntEnum):
 
 class Action(enum.StrEnum):
     CHECK_HEALTH = "check health"
+    READ_API_DOCS = "read the API docs"
     READ_DATA = "read data"
     WRITE_DATA = "write data"
     PREDICT = "predict"
@@ -34,6 +35,8 @@ class Action(enum.StrEnum):
 
 RULES: dict[Action, Role] = {
     Action.CHECK_HEALTH: Role.ANONYMOUS,
+    # The schema and its two UIs hold no data; every operation they describe still needs a token.
+    Action.READ_API_DOCS: Role.ANONYMOUS,
     Action.READ_DATA: Role.CONSUMER,
     Action.WRITE_DATA: Role.CONSUMER,
     Action.PREDICT: Role.CONSUMER,

@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.policies import Action, permission_for
 from common.health import database_status
 
 
@@ -76,6 +77,8 @@ class SchemaApi(SpectacularAPIView):
     view for every anonymous caller. The API has no versions: `?version=` is not a cache key.
     """
 
+    permission_classes = [permission_for(Action.READ_API_DOCS)]
+
     def _get_schema_response(self, request: Request) -> Response:
         return Response(
             data=_schema(),
@@ -120,11 +123,15 @@ class _SameOriginOnly:
 class SwaggerDocsApi(_SameOriginOnly, SpectacularSwaggerView):
     """Swagger UI on the schema, from the sidecar's static files."""
 
+    permission_classes = [permission_for(Action.READ_API_DOCS)]
+
     url_name = "schema"
 
 
 class RedocDocsApi(_SameOriginOnly, SpectacularRedocView):
     """Redoc on the schema, without the Google Fonts links of drf-spectacular's template."""
+
+    permission_classes = [permission_for(Action.READ_API_DOCS)]
 
     url_name = "schema"
     template_name = "api_docs/redoc.html"

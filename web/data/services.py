@@ -26,7 +26,9 @@ def data_create(*, text: str, label: str) -> Data:
 
 
 @transaction.atomic
-def data_bulk_create(*, items: Sequence[DataItem]) -> list[Data]:
+def data_bulk_create(
+    *, items: Sequence[DataItem], statement_timeout_ms: int | None = None
+) -> list[Data]:
     """Insert every item or none of them; returns the rows in input order, with ids.
 
     One COPY instead of INSERT ... VALUES: the ids are taken from the table's sequence first
@@ -42,7 +44,7 @@ def data_bulk_create(*, items: Sequence[DataItem]) -> list[Data]:
         # DATABASE_STATEMENT_TIMEOUT_MS fits reads; 1,000 texts of 16 KB take seconds to index.
         cursor.execute(
             "SELECT set_config('statement_timeout', %s, true)",
-            [str(settings.DATA_BULK_STATEMENT_TIMEOUT_MS)],
+            [str(statement_timeout_ms or settings.DATA_BULK_STATEMENT_TIMEOUT_MS)],
         )
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence('data', 'id')) FROM generate_series(1, %s)",
@@ -129,11 +131,10 @@ def _insert_within(items: Sequence[DataItem], timeout: float | None) -> None:
         raise DataImportTimedOut()
     try:
         with transaction.atomic():
-            if timeout is not None:
-                with connection.cursor() as cursor:
-                    # An int, formatted here: SET takes no bind parameters.
-                    cursor.execute(f"SET LOCAL statement_timeout = {int(timeout * 1000)}")
-            data_bulk_create(items=items)
+            data_bulk_create(
+                items=items,
+                statement_timeout_ms=None if timeout is None else max(1, int(timeout * 1000)),
+            )
             if timeout is not None:
                 with connection.cursor() as cursor:
                     # For whatever else the caller's transaction runs after this.

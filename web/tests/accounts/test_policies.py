@@ -17,6 +17,7 @@ ML_API = Path(__file__).resolve().parents[3] / "algorithm" / "mlservice" / "api"
 def test_the_rules():
     assert RULES == {
         Action.CHECK_HEALTH: Role.ANONYMOUS,
+        Action.READ_API_DOCS: Role.ANONYMOUS,
         Action.READ_DATA: Role.CONSUMER,
         Action.WRITE_DATA: Role.CONSUMER,
         Action.PREDICT: Role.CONSUMER,

@@ -8,8 +8,8 @@ from wsgiref.util import setup_testing_defaults
 
 import pytest
 from django.test.client import ClientHandler
-from rest_framework.authtoken.models import Token
 
+from accounts.services import token_create
 from common.request_limits import JSONShape, json_shape_problem
 from data.models import Data
 
@@ -276,7 +276,7 @@ def test_a_chunked_body_without_content_length_is_not_read(path, user):
     """gunicorn passes a chunked body with no CONTENT_LENGTH; Django then reads none of it
     (behind nginx, which buffers it and sends a Content-Length, the checks above apply)."""
     stream = CountingInput(16 * MIB)
-    token = Token.objects.create(user=user).key
+    _, token = token_create(user=user, name="test")
 
     response = wsgi_post(
         path, stream, HTTP_TRANSFER_ENCODING="chunked", HTTP_AUTHORIZATION=f"Token {token}"
@@ -294,7 +294,7 @@ def test_a_chunked_body_without_content_length_is_not_read(path, user):
 def test_the_attack_body_costs_constant_memory_and_is_drained(path, with_token, status, user):
     """Refused after its first 64 KB; the rest is read and thrown away in 64 KB pieces."""
     stream = CountingInput(16 * MIB - 16, pattern=b"[],")
-    token = Token.objects.create(user=user).key
+    _, token = token_create(user=user, name="test")
     auth = {"HTTP_AUTHORIZATION": f"Token {token}"} if with_token else {}
 
     response, peak = traced_peak(

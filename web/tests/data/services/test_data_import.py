@@ -42,8 +42,12 @@ def test_no_time_left_saves_nothing_without_asking_the_database():
 
 
 def test_the_timeout_ends_with_the_insert():
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        before = cursor.fetchone()[0]
+
     data_import(rows=rows(1), insert_timeout=0.5)
 
     with connection.cursor() as cursor:
         cursor.execute("SHOW statement_timeout")
-        assert cursor.fetchone()[0] == "0"
+        assert cursor.fetchone()[0] == before
