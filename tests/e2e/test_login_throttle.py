@@ -1,6 +1,6 @@
 """Password guessing through nginx: /api/auth/token/ answers 429 after LOGIN_THROTTLE_CLIENT
-attempts from one client, whatever X-Forwarded-For the client sends (the per-username limit
-is tested in web's suite)."""
+attempts from one client, whatever X-Forwarded-For the client sends, and every answer says how
+many are left (the per-username limit is tested in web's suite)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,14 @@ import uuid
 from api import Api
 
 CLIENT_LIMIT = 10  # LOGIN_THROTTLE_CLIENT's default, per minute
+USERNAME_LIMIT = 5  # LOGIN_THROTTLE_USERNAME's
 
 
 def test_a_forged_x_forwarded_for_does_not_escape_the_client_limit(stack, token):
     """`token` first: the session's own login is done before this client's budget is spent."""
     anonymous = Api(stack.base_url)
     statuses = []
+    limits = []
     for attempt in range(CLIENT_LIMIT + 1):
         response = anonymous.post(
             "/api/auth/token/",
@@ -22,10 +24,23 @@ def test_a_forged_x_forwarded_for_does_not_escape_the_client_limit(stack, token)
             headers={"X-Forwarded-For": f"10.{attempt}.0.1", "X-Real-IP": f"10.{attempt}.0.1"},
         )
         statuses.append(response.status_code)
+        limits.append(
+            (
+                int(response.headers["X-RateLimit-Limit"]),
+                int(response.headers["X-RateLimit-Remaining"]),
+            )
+        )
         if response.status_code == 429:
             break
 
     assert statuses[-1] == 429, statuses
     assert set(statuses[:-1]) <= {400}, statuses
+    # The tightest of the two limits: each new username has 4 of its 5 left, so that one speaks
+    # until the client's own count runs lower; the client's spoke on the last attempts.
+    assert {limit for limit, _ in limits} <= {USERNAME_LIMIT, CLIENT_LIMIT}, limits
+    remaining = [left for _, left in limits]
+    assert remaining == sorted(remaining, reverse=True), limits
+    assert limits[-2:] == [(CLIENT_LIMIT, 0)] * min(len(limits), 2), limits
     assert int(response.headers["Retry-After"]) > 0
+    assert response.headers["X-RateLimit-Reset"] == response.headers["Retry-After"]
     assert response.json()["detail"]

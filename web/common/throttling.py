@@ -22,6 +22,7 @@ an outage costs at most one short socket timeout per process now and then.
 import functools
 import hashlib
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -34,7 +35,7 @@ from django.core.cache import cache
 from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest, HttpResponse
 from redis import RedisError
-from rest_framework import throttling
+from rest_framework import exceptions, throttling
 from rest_framework.settings import api_settings
 
 logger = logging.getLogger(__name__)
@@ -188,6 +189,20 @@ class RateLimitHeadersMiddleware:
             for name, value in rate_limit.headers().items():
                 response[name] = value
         return response
+
+
+class ThrottledForAuthRequest(exceptions.PermissionDenied):
+    """A throttled call to a view that answers nginx's auth_request, as a 403 with Retry-After:
+    auth_request passes on only 401 and 403 (any other status is an error, a 503 to the client).
+    nginx turns it into the client's 429 (json_error_locations.conf, /_edge/error/ml-403)."""
+
+    default_detail = "Request was throttled."
+    default_code = "throttled"
+
+    def __init__(self, wait: float | None) -> None:
+        super().__init__()
+        # DRF's exception handler sends it as Retry-After.
+        self.wait = None if wait is None else math.ceil(wait)
 
 
 class _FixedWindowMixin:
