@@ -4,6 +4,10 @@ many are left (the per-username limit is tested in web's suite)."""
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
 import uuid
 
 from api import Api
@@ -12,7 +16,7 @@ CLIENT_LIMIT = 10  # LOGIN_THROTTLE_CLIENT's default, per minute
 USERNAME_LIMIT = 5  # LOGIN_THROTTLE_USERNAME's
 
 
-def test_a_forged_x_forwarded_for_does_not_escape_the_client_limit(stack, token):
+def test_a_forged_x_forwarded_for_does_not_escape_the_client_limit(stack, token, tmp_path):
     """`token` first: the session's own login is done before this client's budget is spent."""
     anonymous = Api(stack.base_url)
     statuses = []
@@ -44,3 +48,21 @@ def test_a_forged_x_forwarded_for_does_not_escape_the_client_limit(stack, token)
     assert int(response.headers["Retry-After"]) > 0
     assert response.headers["X-RateLimit-Reset"] == response.headers["Retry-After"]
     assert response.json()["detail"]
+
+    # The command-line client tells the wait it was given (a login is not retried).
+    env = {key: value for key, value in os.environ.items() if not key.startswith("TEXTCLF_")}
+    env.update(XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_STATE_HOME=str(tmp_path / "state"))
+    if stack.ca_file:  # https (the prod profile): httpx trusts SSL_CERT_FILE
+        env["SSL_CERT_FILE"] = stack.ca_file
+    command = [sys.executable, "-m", "textclf_cli", "login", "--url", stack.base_url]
+    login = subprocess.run(
+        [*command, "--username", "nobody", "--password-stdin"],
+        input="wrong\n",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert login.returncode == 6, login.stderr  # rate-limited
+    wait = re.search(r"Try again in (\d+) s\.", login.stderr)
+    assert wait and 0 < int(wait.group(1)) <= int(response.headers["Retry-After"]), login.stderr
