@@ -16,9 +16,9 @@ import pytest
 from prometheus_client.mmap_dict import MmapedDict
 from prometheus_client.parser import text_string_to_metric_families
 
-from mlservice import artifacts
+from mlservice.store import artifacts
 from tests.conftest import ALGORITHM_DIR
-from tests.helpers import TEST_SERVICE_TOKEN, TEST_SIGNING_KEY, publish_trained, wait_for
+from tests.support import TEST_SERVICE_TOKEN, TEST_SIGNING_KEY, publish_trained, wait_for
 from tests.support.worker_process import free_port
 
 REQUESTS = 30

@@ -4,8 +4,9 @@ from dataclasses import replace
 import pytest
 import redis
 
-from mlservice import artifacts, create_app
-from tests.helpers import authenticated, publish_trained
+from mlservice import create_app
+from mlservice.store import artifacts
+from tests.support import authenticated, publish_trained
 
 
 def _publish(models_dir, trained_model, job_id):
