@@ -105,9 +105,11 @@ def test_metrics_add_up_over_workers_and_restarts(gunicorn):
                 break
     assert len(answered) == REQUESTS
 
+    # Retried like the requests above: the scrape too may reach a worker being recycled.
+    exposition = wait_for(lambda: _get(f"{base_url}/metrics"), timeout=10).decode()
     samples = {
         (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in text_string_to_metric_families(_get(f"{base_url}/metrics").decode())
+        for family in text_string_to_metric_families(exposition)
         for sample in family.samples
     }
     live = (("method", "GET"), ("route", "/health/live"), ("service", "algorithm"))
