@@ -12,7 +12,7 @@ flask_app = create_app(service="worker")
 celery_app = flask_app.extensions["celery"]
 celery_app.steps["consumer"].add(HeartbeatFile)
 
-# Imported once create_app has prepared the metrics directory (worker_signals imports metrics).
+# Imported once create_app has prepared the metrics directory (signals imports metrics).
 from mlservice.worker import signals as worker_signals  # noqa: E402
 
 worker_signals.install(flask_app.config["SETTINGS"], QUEUES)

@@ -35,7 +35,7 @@ def test_models_lists_versions_newest_first_and_flags_current(client, models_dir
     assert latest["created_at"].endswith("Z")
 
 
-# --- POST /models/<version>/activate (the worker side is tested in test_worker.py) ----------
+# --- POST /models/<version>/activate (the worker side: worker/test_worker.py) ---------------------
 
 
 def test_activating_the_current_version_needs_no_worker(client, models_dir, trained_model):
