@@ -6,7 +6,7 @@ import secrets
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.helpers import publish
+from tests.support import publish
 
 
 def scrape(client) -> dict[tuple[str, tuple], float]:
