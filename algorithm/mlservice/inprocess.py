@@ -5,6 +5,7 @@
     model = load_model("/models", signing_key=key)   # verified, as the API loads `current`
     model = train_model(texts, labels)               # or trained in memory, nothing written
     model.predict(["a text", ...])        # rows exactly as POST /predict returns them
+    model.predict(["a text"], explain=5)  # ... with each prediction's 5 strongest terms
     model.predict_proba(["a text"])       # the service's fast path (what the API times)
     model.sklearn_predict_proba(["a text"])  # scikit-learn's pipeline call, for comparison
 
@@ -23,7 +24,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 
 from mlservice import artifacts
 from mlservice.ml import text_classifier
-from mlservice.ml.predictors import Predictor, label_probabilities, make_predictor
+from mlservice.ml.predictors import Predictor, make_predictor, prediction_rows
 
 
 @dataclass(frozen=True)
@@ -42,8 +43,8 @@ class InProcessModel:
     def labels(self) -> list[str]:
         return self.predictor.labels
 
-    def predict(self, texts: Sequence[str]) -> list[dict[str, Any]]:
-        return label_probabilities(self.labels, self.predictor.predict_proba(list(texts)))
+    def predict(self, texts: Sequence[str], *, explain: int | None = None) -> list[dict[str, Any]]:
+        return prediction_rows(self.labels, self.predictor.analyse(list(texts), explain=explain))
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         return self.predictor.predict_proba(list(texts))
@@ -67,6 +68,7 @@ def load_model(
 def train_model(
     texts: Sequence[str], labels: Sequence[str], *, classifier: str = "linear_svc", n_jobs: int = 2
 ) -> InProcessModel:
-    """Train like the worker does (75/25 evaluation, then a refit on all rows), in memory."""
+    """Train like the worker does (recipes evaluated on the hash-chosen quarter of the rows,
+    the best refit on all rows), in memory."""
     trained = text_classifier.train(texts, labels, classifier=classifier, n_jobs=n_jobs)
     return InProcessModel(trained.vectorizer, trained.classifier)

@@ -11,6 +11,8 @@ from kombu.exceptions import OperationalError as BrokerOperationalError
 
 from mlservice import artifacts, jobs, lease, progress, signing, training
 from mlservice.ml import text_classifier
+from mlservice.ml.evaluation import is_evaluation_row
+from mlservice.ml.recipes import RECIPE_NAMES
 from tests.helpers import TEST_SIGNING_KEY, insert_rows, publish, sample, wait_for
 
 STATS = {"peak_rss_bytes", "read_seconds", "fit_seconds", "publish_seconds", "total_seconds"}
@@ -49,7 +51,9 @@ def test_a_job_trains_on_the_data_table_and_publishes_a_model(settings, conn, co
     assert done.status == "succeeded", done.error
     assert done.model_version == version == artifacts.current_version(settings.models_dir)
     assert done.n_samples == 800
-    assert done.metrics["n_test"] == 200
+    ids = [row[0] for row in conn.execute("SELECT id FROM data")]
+    assert done.metrics["n_test"] == sum(map(is_evaluation_row, ids))
+    assert done.metrics["recipe"] in RECIPE_NAMES
     assert set(done.metrics) >= {"accuracy", "precision_weighted", "recall_weighted", "f1_macro"}
     assert done.started_at <= done.finished_at
     assert done.attempts == 1
@@ -64,6 +68,11 @@ def test_a_job_trains_on_the_data_table_and_publishes_a_model(settings, conn, co
     assert metadata["n_samples"] == 800
     assert metadata["metrics"] == done.metrics
     assert metadata["parameters"]["classifier"] == "linear_svc"
+    assert metadata["recipes"]["selected"] == done.metrics["recipe"]
+    assert (
+        sum(r["support"] for r in metadata["evaluation"]["per_label"].values())
+        == (done.metrics["n_test"])
+    )
     expected_labels = {label for _, label in rows} - set(metadata["excluded_labels"])
     assert set(metadata["labels"]) == expected_labels
 
@@ -154,7 +163,10 @@ def test_a_run_reports_each_phase_in_order_on_its_job(settings, conn, corpus, mo
     announced = []
 
     training.run_training(
-        str(job.job_id), replace(settings, train_batch_size=300), announce_progress=announced.append
+        str(job.job_id),
+        # No budget cut, so every recipe is fitted whatever the machine's speed.
+        replace(settings, train_batch_size=300, train_recipe_budget_seconds=10**6),
+        announce_progress=announced.append,
     )
 
     assert all(accepted for _, accepted in written)
@@ -165,9 +177,13 @@ def test_a_run_reports_each_phase_in_order_on_its_job(settings, conn, corpus, mo
         ("reading_rows", 600, 1000),
         ("reading_rows", 900, 1000),
         ("reading_rows", 1000, 1000),
-        ("fitting", 0, 2),
+        ("fitting", 0, 4),
         ("evaluating", None, None),
-        ("fitting", 1, 2),
+        ("fitting", 1, 4),
+        ("evaluating", None, None),
+        ("fitting", 2, 4),
+        ("evaluating", None, None),
+        ("fitting", 3, 4),
         ("publishing", None, None),
     ]
     assert announced == [p for p, _ in written]
