@@ -342,8 +342,16 @@ def test_the_vocabulary_is_capped_at_train_max_features(settings, conn):
     version = training.run_training(str(job.job_id), replace(settings, train_max_features=1000))
     assert jobs.get(conn, job.job_id).status == "succeeded"
     loaded = artifacts.load(settings.models_dir, version, signing_key=TEST_SIGNING_KEY)
-    assert len(loaded.vectorizer.vocabulary_) == 1000
-    assert loaded.metadata["parameters"]["vectorizer"]["max_features"] == 1000
+    # Every recipe caps each of its vectorizers (words; characters n-grams too).
+    vectorizer, described = loaded.vectorizer, loaded.metadata["parameters"]["vectorizer"]
+    if described["class"] == "FeatureUnion":
+        parts = dict(vectorizer.transformer_list)
+        assert set(parts) == {"word", "char"}
+        assert {len(part.vocabulary_) for part in parts.values()} == {1000}
+        assert described["word"]["max_features"] == described["char"]["max_features"] == 1000
+    else:
+        assert len(vectorizer.vocabulary_) == 1000
+        assert described["max_features"] == 1000
 
 
 def test_a_model_whose_weights_exceed_model_max_bytes_fails_before_the_classifier_is_fitted(
