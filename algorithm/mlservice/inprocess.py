@@ -23,6 +23,7 @@ import numpy as np
 from sklearn.pipeline import Pipeline, make_pipeline
 
 from mlservice import artifacts
+from mlservice.config import Settings
 from mlservice.ml import text_classifier
 from mlservice.ml.predictors import Predictor, make_predictor, prediction_rows
 
@@ -68,7 +69,17 @@ def load_model(
 def train_model(
     texts: Sequence[str], labels: Sequence[str], *, classifier: str = "linear_svc", n_jobs: int = 2
 ) -> InProcessModel:
-    """Train like the worker does (recipes evaluated on the hash-chosen quarter of the rows,
-    the best refit on all rows), in memory."""
-    trained = text_classifier.train(texts, labels, classifier=classifier, n_jobs=n_jobs)
+    """Train like the worker does with its default settings (recipes evaluated on the
+    hash-chosen quarter of the rows within the recipe budget, the best refit on all rows), in
+    memory."""
+    defaults = Settings()
+    trained = text_classifier.train(
+        texts,
+        labels,
+        classifier=classifier,
+        n_jobs=n_jobs,
+        recipe_budget_seconds=defaults.train_recipe_budget_seconds,
+        max_features=defaults.train_max_features,
+        max_model_bytes=defaults.model_max_bytes,
+    )
     return InProcessModel(trained.vectorizer, trained.classifier)
