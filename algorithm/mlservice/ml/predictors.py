@@ -225,7 +225,7 @@ class UnionFeatures:
         by_part = [part.rows(texts) for part in self.parts]
         pieces_indices, pieces_values = [], []
         for i in range(len(texts)):
-            for rows, offset in zip(by_part, self.offsets, strict=False):
+            for rows, offset in zip(by_part, self.offsets[:-1], strict=True):
                 indices, values = rows.row(i)
                 pieces_indices.append(indices + offset)
                 pieces_values.append(values)
