@@ -1,12 +1,13 @@
 """The ML service's own pipeline and predict path, run in the bench's process.
 
-`train_model` is the worker's recipe (75/25 split, fit, held-out evaluation, refit on every row)
-without Postgres, the broker or publishing: the baseline of the training rows, run with the
-service's thread count. `load_model` reads a published version, verified as the API loads
-`current`. Either gives an `InProcessModel`, which predicts through the API's own path and through
-scikit-learn's pipeline, for the predict-in-process rows:
+`train_model` is the worker's training (recipes scored on hash-chosen evaluation rows, the best
+refit on every row) without Postgres, the broker or publishing: the baseline of the training
+rows, run with the service's thread count. `load_model` reads a published version, verified as
+the API loads `current`. Either gives an `InProcessModel`, which predicts through the API's own
+path and through scikit-learn's pipeline, for the predict-in-process rows:
 
     model.predict(["a text", ...])           # rows exactly as POST /predict returns them
+    model.predict(["a text"], explain=5)     # ... with each prediction's 5 strongest terms
     model.predict_proba(["a text"])          # the service's fast path (what the API times)
     model.sklearn_predict_proba(["a text"])  # scikit-learn's pipeline call, for comparison
 
@@ -29,7 +30,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from bench.dataset import Row
 from mlservice.config import Settings
 from mlservice.ml import text_classifier
-from mlservice.ml.predictors import Predictor, label_probabilities, make_predictor
+from mlservice.ml.predictors import Predictor, make_predictor, prediction_rows
 from mlservice.store import artifacts
 
 
@@ -49,8 +50,8 @@ class InProcessModel:
     def labels(self) -> list[str]:
         return self.predictor.labels
 
-    def predict(self, texts: Sequence[str]) -> list[dict[str, Any]]:
-        return label_probabilities(self.labels, self.predictor.predict_proba(list(texts)))
+    def predict(self, texts: Sequence[str], *, explain: int | None = None) -> list[dict[str, Any]]:
+        return prediction_rows(self.labels, self.predictor.analyse(list(texts), explain=explain))
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         return self.predictor.predict_proba(list(texts))
@@ -74,8 +75,19 @@ def load_model(
 def train_model(
     texts: Sequence[str], labels: Sequence[str], *, classifier: str = "linear_svc", n_jobs: int = 2
 ) -> InProcessModel:
-    """Train like the worker does (75/25 evaluation, then a refit on all rows), in memory."""
-    trained = text_classifier.train(texts, labels, classifier=classifier, n_jobs=n_jobs)
+    """Train like the worker does with its default settings (recipes evaluated on the
+    hash-chosen quarter of the rows within the recipe budget, the best refit on all rows), in
+    memory."""
+    defaults = Settings()
+    trained = text_classifier.train(
+        texts,
+        labels,
+        classifier=classifier,
+        n_jobs=n_jobs,
+        recipe_budget_seconds=defaults.train_recipe_budget_seconds,
+        max_features=defaults.train_max_features,
+        max_model_bytes=defaults.model_max_bytes,
+    )
     return InProcessModel(trained.vectorizer, trained.classifier)
 
 

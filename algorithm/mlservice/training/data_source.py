@@ -1,7 +1,8 @@
 """Read the labelled rows that Django stores in the `data` table, in bounded batches.
 
 A named (server-side) cursor keeps Postgres from sending all rows at once; the caller decides
-what to hold in memory. Rows come in id order so the same table always trains the same model.
+what to hold in memory. Rows come in id order so the same table always trains the same model,
+with their ids, which choose the evaluation rows (`ml.evaluation`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from collections.abc import Callable, Iterator
 
 import psycopg
 
-_QUERY = "SELECT text, label FROM data ORDER BY id"
+_QUERY = "SELECT id, text, label FROM data ORDER BY id"
 
 
 def iter_batches(
@@ -18,8 +19,8 @@ def iter_batches(
     *,
     batch_size: int,
     on_total: Callable[[int], None] | None = None,
-) -> Iterator[list[tuple[str, str]]]:
-    """Lists of (text, label) of at most `batch_size` rows each, until the table is read.
+) -> Iterator[list[tuple[int, str, str]]]:
+    """Lists of (id, text, label) of at most `batch_size` rows each, until the table is read.
 
     `on_total` first gets the number of rows that will come.
     """
@@ -53,13 +54,14 @@ def read_all(
     batch_size: int,
     max_labels: int | None = None,
     on_progress: Callable[[int, int], None] | None = None,
-) -> tuple[list[str], list[str]]:
-    """All texts and labels, as two parallel lists; `on_progress(done, total)` after each batch
-    (and once with done=0 before the first).
+) -> tuple[list[int], list[str], list[str]]:
+    """All ids, texts and labels, as three parallel lists; `on_progress(done, total)` after
+    each batch (and once with done=0 before the first).
 
     Raises TooManyLabels as soon as the rows read so far carry more than `max_labels` distinct
     labels: a table crafted with one label per row is refused before it is held, let alone fitted.
     """
+    ids: list[int] = []
     texts: list[str] = []
     labels: list[str] = []
     seen: set[str] = set()
@@ -76,12 +78,13 @@ def read_all(
     )
     try:
         for batch in batches:
-            for text, label in batch:
+            for row_id, text, label in batch:
                 if label not in seen:
                     seen.add(label)
                     if max_labels is not None and len(seen) > max_labels:
                         over_cap = True
                         break
+                ids.append(row_id)
                 texts.append(text)
                 labels.append(label)
             if over_cap:
@@ -91,9 +94,9 @@ def read_all(
     finally:
         batches.close()  # ends the named cursor's transaction before the count below
     if over_cap:
-        del texts, labels
+        del ids, texts, labels
         raise TooManyLabels(count_labels(conn), max_labels)
-    return texts, labels
+    return ids, texts, labels
 
 
 def count_labels(conn: psycopg.Connection) -> int:

@@ -196,7 +196,7 @@ def _train_and_publish(
 ) -> tuple[str, text_classifier.TrainedModel]:
     started = time.monotonic()
     with db.connect(settings) as conn:
-        texts, labels = data_source.read_all(
+        row_ids, texts, labels = data_source.read_all(
             conn,
             batch_size=settings.train_batch_size,
             max_labels=settings.train_max_labels,
@@ -210,14 +210,16 @@ def _train_and_publish(
     trained = text_classifier.train(
         texts,
         labels,
+        row_ids=row_ids,
         classifier=settings.classifier,
+        recipe_budget_seconds=settings.train_recipe_budget_seconds,
         min_samples=settings.train_min_samples,
         n_jobs=settings.train_n_jobs,
         max_features=settings.train_max_features,
         max_model_bytes=settings.model_max_bytes,
         on_progress=report,
     )
-    del texts, labels
+    del row_ids, texts, labels
     run.phase("fit", started)
     if keeper.lost():
         raise artifacts.LeaseLost("lost its lease while training (a newer run took over)")
@@ -235,6 +237,8 @@ def _train_and_publish(
             "excluded_labels": trained.excluded_labels,
             "metrics": trained.metrics,
             "parameters": trained.parameters,
+            "recipes": trained.recipes,
+            "evaluation": trained.evaluation,
         },
         keep=settings.model_keep_versions,
         signing_key=settings.model_signing_key,

@@ -89,6 +89,8 @@ def publish_trained(models_dir, trained, *, keep=5, **metadata) -> str:
             "excluded_labels": trained.excluded_labels,
             "metrics": trained.metrics,
             "parameters": trained.parameters,
+            "recipes": trained.recipes,
+            "evaluation": trained.evaluation,
             **metadata,
         },
         keep=keep,

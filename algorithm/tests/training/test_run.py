@@ -10,6 +10,8 @@ from celery.exceptions import SoftTimeLimitExceeded
 from kombu.exceptions import OperationalError as BrokerOperationalError
 
 from mlservice.ml import text_classifier
+from mlservice.ml.evaluation import is_evaluation_row
+from mlservice.ml.recipes import RECIPE_NAMES
 from mlservice.store import artifacts, signing
 from mlservice.training import jobs, lease, progress
 from mlservice.training import run as training
@@ -51,7 +53,9 @@ def test_a_job_trains_on_the_data_table_and_publishes_a_model(settings, conn, co
     assert done.status == "succeeded", done.error
     assert done.model_version == version == artifacts.current_version(settings.models_dir)
     assert done.n_samples == 800
-    assert done.metrics["n_test"] == 200
+    ids = [row[0] for row in conn.execute("SELECT id FROM data")]
+    assert done.metrics["n_test"] == sum(map(is_evaluation_row, ids))
+    assert done.metrics["recipe"] in RECIPE_NAMES
     assert set(done.metrics) >= {"accuracy", "precision_weighted", "recall_weighted", "f1_macro"}
     assert done.started_at <= done.finished_at
     assert done.attempts == 1
@@ -66,6 +70,11 @@ def test_a_job_trains_on_the_data_table_and_publishes_a_model(settings, conn, co
     assert metadata["n_samples"] == 800
     assert metadata["metrics"] == done.metrics
     assert metadata["parameters"]["classifier"] == "linear_svc"
+    assert metadata["recipes"]["selected"] == done.metrics["recipe"]
+    assert (
+        sum(r["support"] for r in metadata["evaluation"]["per_label"].values())
+        == (done.metrics["n_test"])
+    )
     expected_labels = {label for _, label in rows} - set(metadata["excluded_labels"])
     assert set(metadata["labels"]) == expected_labels
 
@@ -156,7 +165,10 @@ def test_a_run_reports_each_phase_in_order_on_its_job(settings, conn, corpus, mo
     announced = []
 
     training.run_training(
-        str(job.job_id), replace(settings, train_batch_size=300), announce_progress=announced.append
+        str(job.job_id),
+        # No budget cut, so every recipe is fitted whatever the machine's speed.
+        replace(settings, train_batch_size=300, train_recipe_budget_seconds=10**6),
+        announce_progress=announced.append,
     )
 
     assert all(accepted for _, accepted in written)
@@ -167,9 +179,13 @@ def test_a_run_reports_each_phase_in_order_on_its_job(settings, conn, corpus, mo
         ("reading_rows", 600, 1000),
         ("reading_rows", 900, 1000),
         ("reading_rows", 1000, 1000),
-        ("fitting", 0, 2),
+        ("fitting", 0, 4),
         ("evaluating", None, None),
-        ("fitting", 1, 2),
+        ("fitting", 1, 4),
+        ("evaluating", None, None),
+        ("fitting", 2, 4),
+        ("evaluating", None, None),
+        ("fitting", 3, 4),
         ("publishing", None, None),
     ]
     assert announced == [p for p, _ in written]
@@ -328,8 +344,16 @@ def test_the_vocabulary_is_capped_at_train_max_features(settings, conn):
     version = training.run_training(str(job.job_id), replace(settings, train_max_features=1000))
     assert jobs.get(conn, job.job_id).status == "succeeded"
     loaded = artifacts.load(settings.models_dir, version, signing_key=TEST_SIGNING_KEY)
-    assert len(loaded.vectorizer.vocabulary_) == 1000
-    assert loaded.metadata["parameters"]["vectorizer"]["max_features"] == 1000
+    # Every recipe caps each of its vectorizers (words; characters n-grams too).
+    vectorizer, described = loaded.vectorizer, loaded.metadata["parameters"]["vectorizer"]
+    if described["class"] == "FeatureUnion":
+        parts = dict(vectorizer.transformer_list)
+        assert set(parts) == {"word", "char"}
+        assert {len(part.vocabulary_) for part in parts.values()} == {1000}
+        assert described["word"]["max_features"] == described["char"]["max_features"] == 1000
+    else:
+        assert len(vectorizer.vocabulary_) == 1000
+        assert described["max_features"] == 1000
 
 
 def test_a_model_whose_weights_exceed_model_max_bytes_fails_before_the_classifier_is_fitted(

@@ -69,6 +69,9 @@ class MLServiceClient:
     def list_models(self) -> MLResponse:
         return self._request("GET", "/models")
 
+    def get_model(self, version: str) -> MLResponse:
+        return self._request("GET", f"/models/{quote(version, safe='')}")
+
     def activate_model(self, version: str) -> MLResponse:
         return self._request("POST", f"/models/{quote(version, safe='')}/activate")
 
