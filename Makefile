@@ -17,7 +17,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 
 .PHONY: help up down logs ps demo test test-cli test-web test-algorithm test-e2e test-prod lint fmt clean \
-	backup restore bench chaos secrets cert
+	backup restore bench chaos secrets cert release deploy promote rollback status smoke test-deploy
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -99,6 +99,27 @@ chaos: ## fault injection and a load run against a stack of its own (minutes; se
 
 bench: ## the benchmark suite on its own compose project; prints one table (see BENCHMARKS.md)
 	bench/run
+
+release: ## build web, algorithm and nginx once, tagged with the commit; writes releases/<tag>.json
+	scripts/deploy release $(if $(RELEASE),--tag $(RELEASE))
+
+deploy: ## roll a stage onto a release: make deploy STAGE=staging RELEASE=<tag> (deploy/<stage>.env)
+	scripts/deploy deploy $(STAGE) $(RELEASE)
+
+promote: ## deploy the release staging runs to production, if its staging smoke run passed
+	scripts/deploy promote
+
+rollback: ## back to the release a stage ran before: make rollback STAGE=production
+	scripts/deploy rollback $(STAGE)
+
+status: ## which release a stage runs, since when, the previous one: make status STAGE=staging
+	scripts/deploy status $(STAGE)
+
+smoke: $(VENV)/e2e/.installed ## the smoke suite against a stage, recorded for promote: make smoke STAGE=staging
+	scripts/deploy smoke $(STAGE)
+
+test-deploy: $(VENV)/e2e/.installed ## releases, staging, promotion, rolling deploys under load, rollbacks (its own stacks)
+	$(VENV)/e2e/bin/pytest -q -s tests/deploy
 
 clean: ## remove the host-side virtualenvs
 	rm -rf $(VENV)

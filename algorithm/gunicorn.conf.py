@@ -9,6 +9,7 @@ directory right: wiped before the first worker forks, dead workers' live gauges 
 import gc as _gc
 import os
 
+from mlservice import build_info as _build_info
 from mlservice import logs as _logs
 from mlservice import multiproc as _multiproc
 from mlservice.config import Settings as _Settings
@@ -82,3 +83,8 @@ def on_starting(server):
 def child_exit(server, worker):
     """Master: a worker died or was recycled; its live gauges must stop counting."""
     _multiproc.mark_dead(worker.pid, _settings.prometheus_multiproc_dir)
+
+
+def when_ready(server):
+    """Master: say which release serves (also exported as `build_info`)."""
+    server.log.info("Serving release %(version)s (revision %(revision)s)", _build_info.release())

@@ -47,4 +47,5 @@ case ${NGINX_TLS:-off} in
 esac
 printf 'include /tmp/nginx/conf.d/servers/%s.conf;\n' "$servers" > /tmp/nginx/servers.conf
 
+echo "textclf-nginx release ${TEXTCLF_VERSION:-dev} (revision ${TEXTCLF_REVISION:-unknown})" >&2
 exec /docker-entrypoint.sh "$@"

@@ -4,7 +4,9 @@ celery -A mlservice.worker worker --queues=training,control --concurrency=2 --lo
 celery -A mlservice.worker flower
 """
 
-from mlservice import create_app
+import structlog
+
+from mlservice import build_info, create_app
 from mlservice.celery_app import QUEUES
 from mlservice.heartbeat import HeartbeatFile
 
@@ -16,3 +18,4 @@ celery_app.steps["consumer"].add(HeartbeatFile)
 from mlservice import worker_signals  # noqa: E402
 
 worker_signals.install(flask_app.config["SETTINGS"], QUEUES)
+structlog.get_logger(__name__).info("release", **build_info.release())

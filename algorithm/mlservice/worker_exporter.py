@@ -16,7 +16,7 @@ from wsgiref.simple_server import WSGIServer
 from prometheus_client import start_http_server
 from prometheus_client.core import GaugeMetricFamily
 
-from mlservice import broker, healthcheck, metrics
+from mlservice import broker, build_info, healthcheck, metrics
 from mlservice.config import Settings
 
 QUEUE_LENGTH_TIMEOUT_SECONDS = 1.0
@@ -60,6 +60,7 @@ def start(settings: Settings, queues: tuple[str, ...]) -> tuple[WSGIServer, thre
         extra=[
             QueueLengthCollector(settings.celery_broker_url, queues),
             WorkerUpCollector(settings.worker_heartbeat_file),
+            build_info.BuildInfoCollector(),
         ],
     )
     return start_http_server(settings.worker_metrics_port, registry=registry)
