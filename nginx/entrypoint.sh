@@ -30,6 +30,10 @@ for range in $(printf '%s' "${TRUSTED_PROXY_RANGES:-}" | tr ',' ' '); do
     printf '%s 1;\n' "$range" >> /tmp/nginx/trusted_proxies.geo
 done
 
+# scripts/deploy pins the upstreams here during a roll (then `nginx -s reload`); none at start.
+: > /tmp/nginx/deploy_upstreams.conf
+: > /tmp/nginx/deploy_pins.conf
+
 # NGINX_TLS=on (the prod overlay): HTTPS on 443 and a redirect on 80; otherwise plain HTTP on 80.
 case ${NGINX_TLS:-off} in
     on)

@@ -19,11 +19,12 @@ class Client:
     def __init__(self, base_url: str, ca_file: str | None) -> None:
         self.base_url = base_url.rstrip("/")
         self.session = requests.Session()
-        if ca_file:
-            self.session.verify = ca_file
+        # Per request: requests lets REQUESTS_CA_BUNDLE override a session's `verify`.
+        self.verify = ca_file or True
 
     def request(self, method: str, path: str, **kwargs) -> requests.Response:
         kwargs.setdefault("timeout", 60)
+        kwargs.setdefault("verify", self.verify)
         return self.session.request(method, self.base_url + path, **kwargs)
 
 
