@@ -21,6 +21,8 @@ class Outcome:
     status: int  # 0: no answer (connection error, timeout)
     seconds: float
     detail: str = ""
+    # The connection closed before any answer and the request went once more (see _loop).
+    retried: bool = False
 
 
 @dataclass
@@ -58,13 +60,23 @@ class Load:
         return session.post(f"{self.base_url}/api/data/", json=body, **options)
 
     def _loop(self, kind: str, n: int) -> None:
-        session = requests.Session()
-        session.headers["Authorization"] = f"Token {self.token}"
+        session = self._session()
         i = 0
         while not self._stop.is_set():
             started = time.monotonic()
+            retried = False
             try:
-                answer = self._request(session, kind, n, i)
+                try:
+                    answer = self._request(session, kind, n, i)
+                except requests.ConnectionError as error:
+                    # A keep-alive connection nginx closed as the request went out (its old
+                    # workers close idle connections at a reload): HTTP lets a client send it
+                    # again on a new connection (RFC 9112, 9.3.1), as browsers do. Counted; a
+                    # write that was in fact processed would show as a duplicate row.
+                    if "closed connection without response" not in str(error):
+                        raise
+                    session, retried = self._session(), True
+                    answer = self._request(session, kind, n, i)
                 outcome = Outcome(kind, answer.status_code, time.monotonic() - started)
                 if answer.status_code >= 300:
                     outcome.detail = answer.text[:300]
@@ -73,10 +85,16 @@ class Load:
                         self.created.append(answer.json()["id"])
             except requests.RequestException as error:
                 outcome = Outcome(kind, 0, time.monotonic() - started, repr(error)[:300])
+            outcome.retried = retried
             with self._lock:
                 self.outcomes.append(outcome)
             i += 1
             time.sleep(self.pause)
+
+    def _session(self) -> requests.Session:
+        session = requests.Session()
+        session.headers["Authorization"] = f"Token {self.token}"
+        return session
 
     def start(self) -> Load:
         for thread in self._threads:
@@ -100,4 +118,5 @@ class Load:
             "statuses": dict(Counter(o.status for o in self.outcomes)),
             "longest_seconds": round(max((o.seconds for o in self.outcomes), default=0), 3),
             "rows_written": len(self.created),
+            "sent_again_after_a_closed_connection": sum(o.retried for o in self.outcomes),
         }
