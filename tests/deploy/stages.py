@@ -10,6 +10,7 @@ import json
 import os
 import secrets
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,6 +85,9 @@ class Deployer:
             "TLS_KEY_FILE": str(self.folder / "certs" / "tls.key"),
             # The load below comes from one address; nginx's per-client limit is not under test.
             "NGINX_API_RATE": "1000r/s",
+            # The slower classifier: a training on the sample lasts long enough (about a minute
+            # on two cores) to still run while the worker is replaced.
+            "CLASSIFIER": "svc",
             "NGINX_ML_RATE": "1000r/s",
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
             "POSTGRES_PASSWORD": secrets.token_urlsafe(32),
@@ -130,3 +134,22 @@ class Deployer:
                 check=False,
                 timeout=300,
             )
+
+
+def stream(deployer: Deployer, *args: str, on_line=None) -> tuple[int, list[tuple[float, str]]]:
+    """scripts/deploy ARGS, its lines handed to `on_line(line)` as they come, with wall times."""
+    process = subprocess.Popen(
+        [DEPLOY, *args],
+        env=deployer.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines = []
+    print(f"$ scripts/deploy {' '.join(args)}", flush=True)
+    for line in process.stdout:
+        lines.append((time.time(), line.rstrip("\n")))
+        print(line, end="", flush=True)
+        if on_line:
+            on_line(line)
+    return process.wait(timeout=1800), lines
