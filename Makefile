@@ -17,7 +17,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 
 .PHONY: help up down logs ps demo test test-cli test-web test-algorithm test-e2e test-prod lint fmt clean \
-	backup restore bench chaos secrets cert release deploy promote rollback status smoke test-deploy
+	backup restore bench chaos secrets cert release deploy promote rollback status smoke test-deploy test-deploy-records
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -53,7 +53,7 @@ $(VENV)/cli/.installed: cli/requirements-dev.txt cli/requirements.txt cli/pyproj
 	$(VENV)/cli/bin/pip install --quiet --no-deps -e cli
 	touch $@
 
-test: lint test-cli test-web test-algorithm test-e2e test-prod ## everything: lint, unit/integration suites, end-to-end (base and prod overlay)
+test: lint test-cli test-web test-algorithm test-e2e test-prod test-deploy-records ## everything: lint, unit/integration suites, end-to-end (base and prod overlay)
 
 test-cli: $(VENV)/cli/.installed ## the command-line client's unit tests (no server needed)
 	cd cli && ../$(VENV)/cli/bin/pytest -q
@@ -75,12 +75,12 @@ test-prod: $(VENV)/e2e/.installed ## the same suite against the production overl
 	E2E_PROFILE=prod E2E_HTTP_PORT=18081 $(VENV)/e2e/bin/pytest -q tests/e2e
 
 lint: $(VENV)/web/.installed ## ruff lint and format check on every Python service
-	$(VENV)/web/bin/ruff check web algorithm tests bench cli scripts/make_sample
-	$(VENV)/web/bin/ruff format --check web algorithm tests bench cli scripts/make_sample
+	$(VENV)/web/bin/ruff check web algorithm tests bench cli scripts/make_sample scripts/deploy
+	$(VENV)/web/bin/ruff format --check web algorithm tests bench cli scripts/make_sample scripts/deploy
 
 fmt: $(VENV)/web/.installed ## apply ruff formatting and safe fixes
-	$(VENV)/web/bin/ruff check --fix web algorithm tests bench cli scripts/make_sample
-	$(VENV)/web/bin/ruff format web algorithm tests bench cli scripts/make_sample
+	$(VENV)/web/bin/ruff check --fix web algorithm tests bench cli scripts/make_sample scripts/deploy
+	$(VENV)/web/bin/ruff format web algorithm tests bench cli scripts/make_sample scripts/deploy
 
 secrets: ## write strong random values for every blank production secret into .env (mode 600; existing values kept)
 	scripts/secrets
@@ -117,6 +117,9 @@ status: ## which release a stage runs, since when, the previous one: make status
 
 smoke: $(VENV)/e2e/.installed ## the smoke suite against a stage, recorded for promote: make smoke STAGE=staging
 	scripts/deploy smoke $(STAGE)
+
+test-deploy-records: $(VENV)/e2e/.installed ## scripts/deploy's bookkeeping (promotion gate, status, rollback) without Docker; seconds
+	$(VENV)/e2e/bin/pytest -q tests/deploy/test_records.py
 
 test-deploy: $(VENV)/e2e/.installed ## releases, staging, promotion, rolling deploys under load, rollbacks (its own stacks)
 	$(VENV)/e2e/bin/pytest -q -s tests/deploy

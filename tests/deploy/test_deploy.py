@@ -205,6 +205,7 @@ def test_a_rolling_deploy_under_load_keeps_serving_and_a_training_spans_it(
         if "algorithm_celery: stopping" in line:
             stop_seen["at"] = time.time()
 
+    rolled_from = time.time()
     code, _ = under_load(deployer, figures, "roll_a_to_b", "deploy", "staging", B, on_line=on_line)
     assert code == 0
     assert last_deploy(deployer, "staging")["outcome"] == "succeeded"
@@ -224,6 +225,22 @@ def test_a_rolling_deploy_under_load_keeps_serving_and_a_training_spans_it(
         "job_seconds": round(finished - started, 1),
         "running_when_old_worker_stopped_seconds": round(stop_seen["at"] - started, 1),
         "attempts": state["attempts"],
+    }
+
+    # The dashboards' deploy annotation (a release's build_info series is new) marks it.
+    dashboard = json.loads((REPO_ROOT / "monitoring/grafana/dashboards/api.json").read_text())
+    expr = next(a["expr"] for a in dashboard["annotations"]["list"] if a["name"] == "Deploys")
+    marked = requests.get(
+        f"{base}/prometheus/api/v1/query_range",
+        params={"query": expr, "start": rolled_from, "end": time.time(), "step": 15},
+        auth=("ops", deployer.ops_password),
+        verify=deployer.ca_file,
+        timeout=30,
+    ).json()["data"]["result"]
+    assert {(r["metric"]["job"], r["metric"]["version"]) for r in marked} >= {
+        ("web", B),
+        ("algorithm", B),
+        ("algorithm_celery", B),
     }
 
     db = subprocess.run(
