@@ -17,7 +17,8 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 
 .PHONY: help up down logs ps demo test test-cli test-web test-algorithm test-bench test-e2e test-prod lint fmt clean \
-	backup restore bench chaos secrets cert
+	backup restore bench chaos secrets cert release deploy promote rollback status smoke test-deploy \
+	test-deploy-records
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -53,7 +54,7 @@ $(VENV)/cli/.installed: cli/requirements-dev.txt cli/requirements.txt cli/pyproj
 	$(VENV)/cli/bin/pip install --quiet --no-deps -e cli
 	touch $@
 
-test: lint test-cli test-web test-algorithm test-bench test-e2e test-prod ## everything: lint, unit/integration suites, end-to-end (base and prod overlay)
+test: lint test-cli test-web test-algorithm test-bench test-e2e test-prod test-deploy ## everything: lint, unit suites, end-to-end (base and prod overlay), staged deployment
 
 test-cli: $(VENV)/cli/.installed ## the command-line client's unit tests (no server needed)
 	cd cli && ../$(VENV)/cli/bin/pytest -q
@@ -78,12 +79,12 @@ test-prod: $(VENV)/e2e/.installed ## the same suite against the production overl
 	E2E_PROFILE=prod E2E_HTTP_PORT=18081 $(VENV)/e2e/bin/pytest -q tests/e2e
 
 lint: $(VENV)/web/.installed ## ruff lint and format check on every Python service
-	$(VENV)/web/bin/ruff check web algorithm tests bench cli scripts/make_sample
-	$(VENV)/web/bin/ruff format --check web algorithm tests bench cli scripts/make_sample
+	$(VENV)/web/bin/ruff check web algorithm tests bench cli scripts/make_sample scripts/deploy
+	$(VENV)/web/bin/ruff format --check web algorithm tests bench cli scripts/make_sample scripts/deploy
 
 fmt: $(VENV)/web/.installed ## apply ruff formatting and safe fixes
-	$(VENV)/web/bin/ruff check --fix web algorithm tests bench cli scripts/make_sample
-	$(VENV)/web/bin/ruff format web algorithm tests bench cli scripts/make_sample
+	$(VENV)/web/bin/ruff check --fix web algorithm tests bench cli scripts/make_sample scripts/deploy
+	$(VENV)/web/bin/ruff format web algorithm tests bench cli scripts/make_sample scripts/deploy
 
 secrets: ## write strong random values for every blank production secret into .env (mode 600; existing values kept)
 	scripts/secrets
@@ -102,6 +103,30 @@ chaos: ## fault injection and a load run against a stack of its own (minutes; se
 
 bench: ## the benchmark suite on its own compose project; prints one table (see BENCHMARKS.md)
 	bench/run
+
+release: ## build web, algorithm and nginx once, tagged with the commit; writes releases/<tag>.json
+	scripts/deploy release $(if $(RELEASE),--tag $(RELEASE))
+
+deploy: ## roll a stage onto a release: make deploy STAGE=staging RELEASE=<tag> (deploy/<stage>.env)
+	scripts/deploy deploy $(STAGE) $(RELEASE)
+
+promote: ## deploy the release staging runs to production, if its staging smoke run passed
+	scripts/deploy promote
+
+rollback: ## back to the release a stage ran before: make rollback STAGE=production
+	scripts/deploy rollback $(STAGE)
+
+status: ## which release a stage runs, since when, the previous one: make status STAGE=staging
+	scripts/deploy status $(STAGE)
+
+smoke: $(VENV)/e2e/.installed ## the smoke suite against a stage, recorded for promote: make smoke STAGE=staging
+	scripts/deploy smoke $(STAGE)
+
+test-deploy-records: $(VENV)/e2e/.installed ## scripts/deploy's bookkeeping (promotion gate, status, rollback) without Docker; seconds
+	$(VENV)/e2e/bin/pytest -q tests/deploy/test_records.py
+
+test-deploy: $(VENV)/e2e/.installed ## releases, staging, promotion, rolling deploys under load, rollbacks (its own stacks)
+	$(VENV)/e2e/bin/pytest -q -s tests/deploy
 
 clean: ## remove the host-side virtualenvs
 	rm -rf $(VENV)

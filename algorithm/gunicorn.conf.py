@@ -10,6 +10,7 @@ import gc as _gc
 import os
 
 from mlservice.config import Settings as _Settings
+from mlservice.observability import build_info as _build_info
 from mlservice.observability import logs as _logs
 from mlservice.observability import multiproc as _multiproc
 
@@ -82,3 +83,8 @@ def on_starting(server):
 def child_exit(server, worker):
     """Master: a worker died or was recycled; its live gauges must stop counting."""
     _multiproc.mark_dead(worker.pid, _settings.prometheus_multiproc_dir)
+
+
+def when_ready(server):
+    """Master: say which release serves (also exported as `build_info`)."""
+    server.log.info("Serving release %(version)s (revision %(revision)s)", _build_info.release())

@@ -53,6 +53,10 @@ export_rate_limit() {
 export_rate_limit NGINX_API_RATE "${NGINX_API_RATE:-}"
 export_rate_limit NGINX_ML_RATE "${NGINX_ML_RATE:-}"
 
+# scripts/deploy pins the upstreams here during a roll (then `nginx -s reload`); none at start.
+: > /tmp/nginx/deploy_upstreams.conf
+: > /tmp/nginx/deploy_pins.conf
+
 # NGINX_TLS=on (the prod overlay): HTTPS on 443 and a redirect on 80; otherwise plain HTTP on 80.
 case ${NGINX_TLS:-off} in
     on)
@@ -70,4 +74,5 @@ case ${NGINX_TLS:-off} in
 esac
 printf 'include /tmp/nginx/conf.d/servers/%s.conf;\n' "$servers" > /tmp/nginx/servers.conf
 
+echo "textclf-nginx release ${TEXTCLF_VERSION:-dev} (revision ${TEXTCLF_REVISION:-unknown})" >&2
 exec /docker-entrypoint.sh "$@"

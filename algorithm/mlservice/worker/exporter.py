@@ -18,7 +18,7 @@ from prometheus_client.core import GaugeMetricFamily
 
 from mlservice import broker
 from mlservice.config import Settings
-from mlservice.observability import healthcheck, metrics
+from mlservice.observability import build_info, healthcheck, metrics
 
 QUEUE_LENGTH_TIMEOUT_SECONDS = 1.0
 
@@ -61,6 +61,7 @@ def start(settings: Settings, queues: tuple[str, ...]) -> tuple[WSGIServer, thre
         extra=[
             QueueLengthCollector(settings.celery_broker_url, queues),
             WorkerUpCollector(settings.worker_heartbeat_file),
+            build_info.BuildInfoCollector(),
         ],
     )
     return start_http_server(settings.worker_metrics_port, registry=registry)

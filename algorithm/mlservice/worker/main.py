@@ -4,7 +4,10 @@ celery -A mlservice.worker.main worker --queues=training,control --concurrency=2
 celery -A mlservice.worker.main flower
 """
 
+import structlog
+
 from mlservice import create_app
+from mlservice.observability import build_info
 from mlservice.worker.celery_app import QUEUES
 from mlservice.worker.heartbeat import HeartbeatFile
 
@@ -16,3 +19,4 @@ celery_app.steps["consumer"].add(HeartbeatFile)
 from mlservice.worker import signals as worker_signals  # noqa: E402
 
 worker_signals.install(flask_app.config["SETTINGS"], QUEUES)
+structlog.get_logger(__name__).info("release", **build_info.release())

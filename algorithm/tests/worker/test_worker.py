@@ -284,6 +284,7 @@ def test_the_worker_exports_its_metrics(client, conn, corpus, worker):
     assert float(samples["ml_training_rows"]) == 300
     assert float(samples["ml_training_last_success_timestamp_seconds"]) > 0
     assert float(samples["ml_training_duration_seconds_count"]) >= 1
+    assert samples['build_info{revision="unknown",version="dev"}'] == "1.0"
     # The API's families belong to the API's exporter, not this one.
     assert not any(name.startswith(("ml_model_", "http_requests")) for name in samples)
 
