@@ -40,10 +40,12 @@ $(VENV)/%/.installed: %/requirements-dev.txt
 	$(VENV)/$*/bin/pip install --quiet -r $<
 	touch $@
 
-$(VENV)/e2e/.installed: tests/e2e/requirements.txt cli/requirements.txt cli/pyproject.toml
+# The suite's pins, the client it tests and the compose harness (tests/harness), both editable.
+$(VENV)/e2e/.installed: tests/e2e/requirements.txt cli/requirements.txt cli/pyproject.toml \
+		tests/harness/pyproject.toml
 	$(PYTHON) -m venv $(VENV)/e2e
 	$(VENV)/e2e/bin/pip install --quiet -r $< -r cli/requirements.txt
-	$(VENV)/e2e/bin/pip install --quiet --no-deps -e cli
+	$(VENV)/e2e/bin/pip install --quiet --no-deps -e cli -e tests/harness
 	touch $@
 
 # The command-line client: pinned dependencies, then the package itself (editable).

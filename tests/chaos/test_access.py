@@ -5,7 +5,7 @@ and the credentials of Flower and Prometheus are tested by the web and end-to-en
 
 import pytest
 
-from api import Api
+from harness import Api
 
 SOME_VERSION = "20261127T010203.000000Z-abcdef"
 SOME_JOB = "00000000-0000-4000-8000-000000000000"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 
-from api import Api
+from harness import Api
 
 CLIENT_LIMIT = 10  # LOGIN_THROTTLE_CLIENT's default, per minute
 

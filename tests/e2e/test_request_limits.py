@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from api import Api
+from harness import Api
 
 MIB = 1024 * 1024
 # Under nginx's client_max_body_size (16m) and web's REQUEST_MAX_BODY_BYTES.
