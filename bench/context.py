@@ -10,14 +10,14 @@ from bench import dataset
 from bench.config import REAL_ROWS, BenchConfig
 from bench.dataset import Row
 from bench.service_api import PublicApi
-from bench.stack import Stack
+from bench.stack import BenchStack
 from mlservice.inprocess import InProcessModel
 
 
 @dataclass
 class Context:
     config: BenchConfig
-    stack: Stack
+    stack: BenchStack
     api: PublicApi
     db: psycopg.Connection
     corpus: list[Row]
