@@ -16,9 +16,9 @@ VENV := .venv
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: help up down logs ps demo test test-cli test-web test-algorithm test-bench test-e2e test-prod lint fmt clean \
-	backup restore bench chaos secrets cert release deploy promote rollback status smoke test-deploy \
-	test-deploy-records
+.PHONY: help up down logs ps demo test test-cli test-web test-algorithm test-bench test-harness test-e2e \
+	test-prod lint fmt clean backup restore bench chaos secrets cert release deploy promote rollback \
+	status smoke test-deploy test-deploy-records
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -41,10 +41,12 @@ $(VENV)/%/.installed: %/requirements-dev.txt
 	$(VENV)/$*/bin/pip install --quiet -r $<
 	touch $@
 
-$(VENV)/e2e/.installed: tests/e2e/requirements.txt cli/requirements.txt cli/pyproject.toml
+# The suite's pins, the client it tests and the compose harness (tests/harness), both editable.
+$(VENV)/e2e/.installed: tests/e2e/requirements.txt cli/requirements.txt cli/pyproject.toml \
+		tests/harness/pyproject.toml
 	$(PYTHON) -m venv $(VENV)/e2e
 	$(VENV)/e2e/bin/pip install --quiet -r $< -r cli/requirements.txt
-	$(VENV)/e2e/bin/pip install --quiet --no-deps -e cli
+	$(VENV)/e2e/bin/pip install --quiet --no-deps -e cli -e tests/harness
 	touch $@
 
 # The command-line client: pinned dependencies, then the package itself (editable).
@@ -54,7 +56,7 @@ $(VENV)/cli/.installed: cli/requirements-dev.txt cli/requirements.txt cli/pyproj
 	$(VENV)/cli/bin/pip install --quiet --no-deps -e cli
 	touch $@
 
-test: lint test-cli test-web test-algorithm test-bench test-e2e test-prod test-deploy ## everything: lint, unit suites, end-to-end (base and prod overlay), staged deployment
+test: lint test-cli test-web test-algorithm test-bench test-harness test-e2e test-prod test-deploy ## everything: lint, unit suites, end-to-end (base and prod overlay), staged deployment
 
 test-cli: $(VENV)/cli/.installed ## the command-line client's unit tests (no server needed)
 	cd cli && ../$(VENV)/cli/bin/pytest -q
@@ -71,6 +73,9 @@ test-algorithm: $(VENV)/algorithm/.installed ## Flask/Celery/ML tests against th
 
 test-bench: $(VENV)/algorithm/.installed ## the bench's in-process model against the ML service's code (no stack)
 	PYTHONPATH=algorithm $(VENV)/algorithm/bin/pytest -q bench/tests
+
+test-harness: $(VENV)/e2e/.installed ## the compose harness (tests/harness) against the engine: waits, failures, down -v
+	$(VENV)/e2e/bin/pytest -q tests/harness
 
 test-e2e: $(VENV)/e2e/.installed ## end-to-end through nginx on its own compose project (removed afterwards)
 	E2E_PROFILE=dev E2E_HTTP_PORT=18080 $(VENV)/e2e/bin/pytest -q tests/e2e

@@ -11,13 +11,13 @@ from bench.config import REAL_ROWS, BenchConfig
 from bench.dataset import Row
 from bench.in_process import InProcessModel
 from bench.service_api import PublicApi
-from bench.stack import Stack
+from bench.stack import BenchStack
 
 
 @dataclass
 class Context:
     config: BenchConfig
-    stack: Stack
+    stack: BenchStack
     api: PublicApi
     db: psycopg.Connection
     corpus: list[Row]

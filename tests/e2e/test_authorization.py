@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from api import Api
+from harness import Api
 
 UNKNOWN_VERSION = "20261127T010203.000000Z-abcdef"
 UNKNOWN_JOB = "00000000-0000-4000-8000-000000000000"

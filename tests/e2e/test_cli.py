@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from api import Api
 from conftest import ADMIN_PASSWORD, ADMIN_USERNAME
+from harness import Api
 
 
 class Cli:

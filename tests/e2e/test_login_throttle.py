@@ -10,7 +10,7 @@ import subprocess
 import sys
 import uuid
 
-from api import Api
+from harness import Api
 
 CLIENT_LIMIT = 10  # LOGIN_THROTTLE_CLIENT's default, per minute
 USERNAME_LIMIT = 5  # LOGIN_THROTTLE_USERNAME's

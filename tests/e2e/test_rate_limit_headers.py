@@ -11,8 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from api import Api
 from edge import assert_edge_error
+from harness import Api
 
 # The defaults: DRF_THROTTLE_USER and _ANON, and NGINX_API_RATE (50r/s: 50 a second, one more
 # every 1/50 s).

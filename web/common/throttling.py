@@ -89,8 +89,8 @@ class RedisWindowCounter:
     """One round trip per request, on a connection each thread keeps for itself.
 
     gunicorn's threads live as long as their process, so they need no pool to share
-    connections: through redis-py's client and pool (locking, a health check, the retry
-    wrapper) the call took 175k instructions, on the thread's own connection 52k (valgrind).
+    connections: redis-py's client and pool (locking, a health check, the retry wrapper) cost
+    the call several times the instructions of the thread's own connection (BENCHMARKS.md).
     """
 
     def __init__(self, location: str, options: dict) -> None:

@@ -133,7 +133,8 @@ class PredictApi(APIView):
         payload = PredictInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         result = get_ml_client().predict(dict(payload.validated_data))
-        # Relayed as received: re-encoding 1,000 texts x 58 probabilities cost ~100 ms of CPU.
+        # Relayed as received: re-encoding a large batch's probabilities costs web real CPU
+        # (BENCHMARKS.md, "History").
         return HttpResponse(
             result.content, status=result.status_code, content_type="application/json"
         )

@@ -5,7 +5,7 @@ linear model, predict_proba is one sparse-dense product, one sigmoid per class a
 normalisation. Evaluating that directly returns the same numbers as scikit-learn (the tests hold
 it to 1e-9 on real data) without its per-call validation and per-class Python loop. The TF-IDF
 features come from `TfidfFeatures`, which replays the fitted vectorizer's arithmetic without
-scikit-learn's per-call overhead (about 0.35 ms of the 0.37 ms a single text cost here): one text
+scikit-learn's per-call overhead (most of what a single text cost; BENCHMARKS.md): one text
 goes straight from its terms to the weight rows they select; a batch becomes one sparse matrix
 and one product. `UnionFeatures` does the same for a FeatureUnion of TfidfVectorizers (the
 word + character n-gram recipe). The same pass counts how many of a text's terms the vocabulary

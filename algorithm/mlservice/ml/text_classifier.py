@@ -7,9 +7,9 @@ decision values fit one sigmoid per class, then the SVC is refit on all rows. SV
 time grows quadratically with the row count, so the default `linear_svc` swaps in liblinear's
 LinearSVC (linear time) with 2 calibration folds: one fold per core, and on the Debian corpus its
 held-out log loss is no worse than with 3 or 5 folds (0.663 / 0.667 / 0.670). With the word
-recipe it trains all 63k rows twice (evaluation + refit) in about 23 s on two cores and leaves
-one linear model plus per-class sigmoids: the shape `predictors.LinearPredictor` evaluates
-without scikit-learn's per-call overhead.
+recipe it trains all 63k rows twice (evaluation + refit) within the training target of
+BENCHMARKS.md and leaves one linear model plus per-class sigmoids: the shape
+`predictors.LinearPredictor` evaluates without scikit-learn's per-call overhead.
 
 Rare labels: a calibration fold needs at least one row of every label, so a label with fewer rows
 than folds in the rows being fitted is left out of that fit and reported in `excluded_labels`.

@@ -4,7 +4,7 @@ One urllib3 connection pool per process keeps a keep-alive connection per gunico
 Every call has a (connect, read) timeout, so a dead service costs a request at most the connect
 timeout (refused: milliseconds) before it becomes a 503. urllib3 rather than requests: this is
 the hot path of every prediction, and requests' session machinery (cookies, hooks, settings
-merges) cost twice as much CPU per call as the pool itself (0.47 vs 0.22 ms, measured).
+merges) cost more CPU per call than the pool itself (BENCHMARKS.md, "History").
 """
 
 import functools

@@ -11,7 +11,7 @@ Violations (each makes locust exit non-zero):
   the new version afterwards.
 
 The run ends by itself LOAD_AFTER_PUBLISH_SECONDS after the publish, or at --run-time at the
-latest. Driven by tests/load/run_load.py, which prepares the stack and passes LOAD_* settings.
+latest. Driven by tests/chaos/run_load.py, which prepares the stack and passes LOAD_* settings.
 """
 
 from __future__ import annotations
@@ -135,7 +135,7 @@ def on_test_start(environment, **_kwargs):
     global RUN_STARTED
     RUN_STARTED = time.monotonic()
     if not (TOKEN and STAFF_TOKEN and TEXTS):
-        raise RuntimeError("run through tests/load/run_load.py (LOAD_* settings missing)")
+        raise RuntimeError("run through tests/chaos/run_load.py (LOAD_* settings missing)")
     verdict.training["version_before"] = verdict.record_reference(environment.host)
     gevent.spawn(train_in_the_middle, environment)
 

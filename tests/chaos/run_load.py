@@ -17,12 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "chaos"))
-
-from chaos_stack import (  # noqa: E402  (tests/chaos, put on the path just above)
-    REPO_ROOT,
-    Api,
+from chaos_stack import (
     admin_token,
     chaos_stack,
     consumer_token,
@@ -31,7 +26,9 @@ from chaos_stack import (  # noqa: E402  (tests/chaos, put on the path just abov
     row_count,
     train,
 )
+from harness import REPO_ROOT, Api
 
+HERE = Path(__file__).resolve().parent
 USERS = os.environ.get("LOAD_USERS", "6")
 SPAWN_RATE = os.environ.get("LOAD_SPAWN_RATE", "3")
 # A cap: the run normally ends soon after the mid-run training is published (see locustfile).

@@ -1,4 +1,4 @@
-"""Fault injection and measurement helpers: stop/start services, find and kill the training
+"""Fault injection and measurement helpers: time a compose command, find and kill the training
 process, wait for a condition with a measured time, and the model references that let a test
 tell whether a prediction really came from the version it claims."""
 
@@ -10,8 +10,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from api import Api
-from stack import Stack
+from harness import Api, Stack
 
 T = TypeVar("T")
 
@@ -56,30 +55,6 @@ def compose_seconds(stack: Stack, *args: str) -> float:
     started = time.monotonic()
     stack.compose(*args)
     return time.monotonic() - started
-
-
-def container_health(stack: Stack, service: str) -> str:
-    """Docker's health status of the service's container ('healthy', 'unhealthy', ...)."""
-    result = stack.compose("ps", "--format", "json", service, check=False)
-    for line in result.stdout.splitlines():
-        line = line.strip()
-        if not line:
-            continue
-        entries = json.loads(line)
-        for entry in entries if isinstance(entries, list) else [entries]:
-            if entry.get("Service") == service:
-                return entry.get("Health") or entry.get("State", "")
-    return "absent"
-
-
-def wait_healthy(stack: Stack, *services: str, timeout: float = 180) -> float:
-    def all_healthy(_):
-        return all(container_health(stack, s) == "healthy" for s in services)
-
-    seconds, _ = wait_until(
-        lambda: None, all_healthy, timeout=timeout, interval=1, what=f"{services} healthy"
-    )
-    return seconds
 
 
 # -- the Celery pool child that trains, found through /proc inside algorithm_celery
