@@ -16,7 +16,7 @@ VENV := .venv
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: help up down logs ps demo test test-cli test-web test-algorithm test-e2e test-prod lint fmt clean \
+.PHONY: help up down logs ps demo test test-ops test-cli test-web test-algorithm test-e2e test-prod lint fmt clean \
 	backup restore bench chaos secrets cert
 
 help: ## list the targets
@@ -34,10 +34,13 @@ logs: ## follow the logs of every service
 ps: ## show services and their health
 	$(COMPOSE) ps
 
-$(VENV)/%/.installed: %/requirements-dev.txt
+# Each service's pinned set, then the shared ops package (editable; its dependencies are in the
+# service's pins already).
+$(VENV)/%/.installed: %/requirements-dev.txt ops/pyproject.toml
 	$(PYTHON) -m venv $(VENV)/$*
 	$(VENV)/$*/bin/pip install --quiet --upgrade pip
 	$(VENV)/$*/bin/pip install --quiet -r $<
+	$(VENV)/$*/bin/pip install --quiet --no-deps -e ops
 	touch $@
 
 $(VENV)/e2e/.installed: tests/e2e/requirements.txt cli/requirements.txt cli/pyproject.toml
@@ -53,7 +56,10 @@ $(VENV)/cli/.installed: cli/requirements-dev.txt cli/requirements.txt cli/pyproj
 	$(VENV)/cli/bin/pip install --quiet --no-deps -e cli
 	touch $@
 
-test: lint test-cli test-web test-algorithm test-e2e test-prod ## everything: lint, unit/integration suites, end-to-end (base and prod overlay)
+test: lint test-ops test-cli test-web test-algorithm test-e2e test-prod ## everything: lint, unit/integration suites, end-to-end (base and prod overlay)
+
+test-ops: $(VENV)/ops/.installed ## the shared ops package's tests (no server needed)
+	cd ops && ../$(VENV)/ops/bin/pytest -q
 
 test-cli: $(VENV)/cli/.installed ## the command-line client's unit tests (no server needed)
 	cd cli && ../$(VENV)/cli/bin/pytest -q
@@ -75,12 +81,12 @@ test-prod: $(VENV)/e2e/.installed ## the same suite against the production overl
 	E2E_PROFILE=prod E2E_HTTP_PORT=18081 $(VENV)/e2e/bin/pytest -q tests/e2e
 
 lint: $(VENV)/web/.installed ## ruff lint and format check on every Python service
-	$(VENV)/web/bin/ruff check web algorithm tests bench cli scripts/make_sample
-	$(VENV)/web/bin/ruff format --check web algorithm tests bench cli scripts/make_sample
+	$(VENV)/web/bin/ruff check ops web algorithm tests bench cli scripts/make_sample
+	$(VENV)/web/bin/ruff format --check ops web algorithm tests bench cli scripts/make_sample
 
 fmt: $(VENV)/web/.installed ## apply ruff formatting and safe fixes
-	$(VENV)/web/bin/ruff check --fix web algorithm tests bench cli scripts/make_sample
-	$(VENV)/web/bin/ruff format web algorithm tests bench cli scripts/make_sample
+	$(VENV)/web/bin/ruff check --fix ops web algorithm tests bench cli scripts/make_sample
+	$(VENV)/web/bin/ruff format ops web algorithm tests bench cli scripts/make_sample
 
 secrets: ## write strong random values for every blank production secret into .env (mode 600; existing values kept)
 	scripts/secrets

@@ -17,8 +17,9 @@ from typing import Any
 import psycopg
 import structlog
 from celery import signals
+from textclf_ops import logs, multiproc
 
-from mlservice import db, logs, metrics, multiproc, training, worker_exporter
+from mlservice import db, metrics, training, worker_exporter
 from mlservice.celery_app import ACTIVATE_TASK, TRAIN_TASK
 from mlservice.config import Settings
 

@@ -33,7 +33,7 @@ def run_gunicorn(settings, tmp_path, **extra_env: str):
     (prometheus_dir / "counter_999999.db").write_bytes(b"left over from an earlier run")
     env = {
         **os.environ,
-        "DATABASE_URL": settings.database_url,
+        "DATABASE_URL": settings.database_url.get_secret_value(),
         "CELERY_BROKER_URL": settings.celery_broker_url,
         "MODELS_DIR": str(settings.models_dir),
         "ML_SERVICE_TOKEN": TEST_SERVICE_TOKEN,

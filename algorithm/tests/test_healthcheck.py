@@ -1,6 +1,5 @@
 import os
 import time
-from dataclasses import replace
 
 from mlservice import create_app, healthcheck
 from tests.helpers import serve
@@ -13,7 +12,7 @@ def test_api_check_passes_against_a_ready_api(app):
 
 
 def test_api_check_fails_when_the_api_is_not_ready(settings):
-    unready = create_app(replace(settings, celery_broker_url="redis://127.0.0.1:1/0"))
+    unready = create_app(settings.replace(celery_broker_url="redis://127.0.0.1:1/0"))
     with serve(unready) as base_url:
         assert "503" in healthcheck.check_api(f"{base_url}/health/ready")
         assert healthcheck.check_api(f"{base_url}/health/live") is None

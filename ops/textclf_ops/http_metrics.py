@@ -10,7 +10,12 @@ from __future__ import annotations
 
 import re
 
-from prometheus_client import Counter, Histogram
+from textclf_ops import multiproc
+
+# The directory the environment names must exist before the first sample is written.
+multiproc.ensure_configured_directory()
+
+from prometheus_client import Counter, Histogram  # noqa: E402
 
 HTTP_REQUESTS = Counter(
     "http_requests_total",

@@ -75,11 +75,16 @@ class EnvironSettings(BaseSettings):
             raise SettingError(describe(exc, cls)) from None
 
 
+    def replace(self, **changes: Any) -> Self:
+        """A copy with `changes`, validated like the original (dataclasses.replace's role)."""
+        return type(self)(**{**dict(self), **changes})
+
+
 def describe(exc: ValidationError, settings_cls: type[BaseSettings]) -> str:
     """One sentence per bad value, naming its variable (and the value, unless a secret)."""
     problems = []
     for error in exc.errors():
-        message = error["msg"].removeprefix("Value error, ")
+        message = error["msg"].removeprefix("Value error, ").rstrip(".")
         if not error["loc"]:  # a check across settings: its message names them
             problems.append(f"{message}.")
             continue

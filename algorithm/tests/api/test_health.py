@@ -1,4 +1,3 @@
-from dataclasses import replace
 
 import pytest
 
@@ -59,7 +58,7 @@ def test_ready_reports_the_loaded_model(client, publish):
 
 def test_not_ready_without_the_broker(settings, publish):
     version = publish()
-    client = create_app(replace(settings, celery_broker_url=DEAD_BROKER)).test_client()
+    client = create_app(settings.replace(celery_broker_url=DEAD_BROKER)).test_client()
     response = client.get("/health/ready")
     assert response.status_code == 503
     body = response.get_json()

@@ -78,11 +78,9 @@ LONG = "x" * 101
     ],
 )
 def test_bad_input_is_a_400_with_field_errors(settings, body, field, model_version):
-    from dataclasses import replace
-
     from mlservice import create_app
 
-    strict = replace(settings, text_max_length=100, predict_batch_max=5)
+    strict = settings.replace(text_max_length=100, predict_batch_max=5)
     response = authenticated(create_app(strict).test_client()).post("/predict", json=body)
     assert response.status_code == 400
     payload = response.get_json()

@@ -18,8 +18,8 @@ from django.conf import settings
 from urllib3.exceptions import HTTPError
 
 from integrations.ml_service.exceptions import MLServiceRejected, MLServiceUnavailable
-from observability.request_id import HEADER as request_id_header
-from observability.request_id import request_id_current
+from textclf_ops.request_id import HEADER as request_id_header
+from textclf_ops.request_id import request_id_current
 
 
 @dataclass(frozen=True)
