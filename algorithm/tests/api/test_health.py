@@ -24,8 +24,7 @@ def test_health_names_the_current_model(client, publish):
 
 
 def test_liveness_needs_neither_database_nor_broker(settings):
-    dead = replace(
-        settings,
+    dead = settings.replace(
         database_url="postgresql://postgres@127.0.0.1:1/none",
         celery_broker_url=DEAD_BROKER,
     )

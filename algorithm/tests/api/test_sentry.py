@@ -37,8 +37,7 @@ def sentry_stub():
 
 def test_a_route_exception_is_reported(settings, sentry_stub):
     app = create_app(
-        replace(
-            settings,
+        settings.replace(
             sentry_dsn=sentry_stub.dsn,
             sentry_environment="api-tests",
             sentry_release="textclf@1.2.3",
