@@ -132,7 +132,8 @@ def init_db_command() -> None:
         init_db(conn)
         try:
             ensure_ml_role(
-                conn, user=settings.ml_database_user,
+                conn,
+                user=settings.ml_database_user,
                 password=settings.ml_database_password.get_secret_value(),
             )
         except RoleError as exc:

@@ -43,7 +43,12 @@ def test_a_ready_service_is_healthy(base_url):
 
 @pytest.mark.parametrize(
     ("path", "reason"),
-    [("/starting", "503"), ("/odd", "unexpected body"), ("/text", "Expecting value"), ("/x", "404")],
+    [
+        ("/starting", "503"),
+        ("/odd", "unexpected body"),
+        ("/text", "Expecting value"),
+        ("/x", "404"),
+    ],
 )
 def test_anything_else_is_unhealthy_with_the_reason(base_url, path, reason, capsys):
     assert reason in healthcheck.check_url(f"{base_url}{path}")

@@ -74,7 +74,6 @@ class EnvironSettings(BaseSettings):
         except ValidationError as exc:
             raise SettingError(describe(exc, cls)) from None
 
-
     def replace(self, **changes: Any) -> Self:
         """A copy with `changes`, validated like the original (dataclasses.replace's role)."""
         return type(self)(**{**dict(self), **changes})
@@ -90,7 +89,9 @@ def describe(exc: ValidationError, settings_cls: type[BaseSettings]) -> str:
             continue
         field_name = str(error["loc"][0])
         field = settings_cls.model_fields.get(field_name)
-        shown = "" if field is None or field.annotation is SecretStr else f", got {error['input']!r}"
+        shown = (
+            "" if field is None or field.annotation is SecretStr else f", got {error['input']!r}"
+        )
         problems.append(f"{field_name.upper()}: {message}{shown}.")
     return " ".join(problems)
 

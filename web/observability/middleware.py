@@ -3,7 +3,6 @@ from collections.abc import Callable
 
 import sentry_sdk
 from django.http import HttpRequest, HttpResponse
-
 from textclf_ops.http_metrics import http_request_observe
 from textclf_ops.request_id import HEADER, request_id_bind
 

@@ -1,4 +1,3 @@
-
 import pytest
 
 from mlservice import create_app

@@ -10,10 +10,14 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from redis.backoff import NoBackoff
 from redis.retry import Retry
+from sentry_sdk.integrations.django import DjangoIntegration
+from textclf_ops.logs import logging_config
+from textclf_ops.secrets import SettingError
+from textclf_ops.sentry import sentry_init
+from textclf_ops.settings import GunicornSettings
 
 from config.env import (
     env_bool,
-    env_choice,
     env_float,
     env_fraction,
     env_int,
@@ -22,12 +26,6 @@ from config.env import (
     env_secret,
     env_str,
 )
-from sentry_sdk.integrations.django import DjangoIntegration
-from textclf_ops.logs import logging_config
-from textclf_ops.secrets import SettingError
-from textclf_ops.sentry import sentry_init
-from textclf_ops.settings import GunicornSettings
-
 from observability import SERVICE
 
 BASE_DIR = Path(__file__).resolve().parents[2]
