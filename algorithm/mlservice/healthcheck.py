@@ -11,6 +11,7 @@ Exit status 0 means healthy; otherwise one line on stderr says why.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from textclf_ops.healthcheck import check_file_age, check_url, report
 
@@ -22,14 +23,18 @@ LIVE_URL = "http://127.0.0.1:8000/health/live"
 HEARTBEAT_MAX_AGE_SECONDS = 60.0
 
 
+def check_worker(heartbeat_file: Path) -> str | None:
+    """None when the worker's heartbeat is fresh, else the reason (also celery_worker_up)."""
+    return check_file_age(heartbeat_file, HEARTBEAT_MAX_AGE_SECONDS)
+
+
 def main(argv: list[str]) -> int:
     if argv == ["api"]:
         return report(check_url(API_URL))
     if argv == ["live"]:
         return report(check_url(LIVE_URL))
     if argv == ["worker"]:
-        heartbeat = Settings.from_env().worker_heartbeat_file
-        return report(check_file_age(heartbeat, HEARTBEAT_MAX_AGE_SECONDS))
+        return report(check_worker(Settings.from_env().worker_heartbeat_file))
     print("usage: python -m mlservice.healthcheck api|live|worker", file=sys.stderr)
     return 2
 
