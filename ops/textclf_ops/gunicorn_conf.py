@@ -12,15 +12,15 @@ variable (GunicornSettings; a bad value stops the master naming it); the rest is
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from textclf_ops import logs, multiproc
 from textclf_ops.settings import GunicornSettings
 
 
-def settings(*, service: str, environ=None) -> dict[str, Any]:
-    """gunicorn's settings, by gunicorn's names."""
+def settings(*, service: str, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """gunicorn's settings, by gunicorn's names (from `environ`, default os.environ)."""
     conf = GunicornSettings.from_env(environ)
     return {
         "bind": "0.0.0.0:8000",
