@@ -16,7 +16,7 @@ VENV := .venv
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: help up down logs ps demo test test-ops test-cli test-web test-algorithm test-e2e test-prod lint fmt clean \
+.PHONY: help up down logs ps demo test test-ops test-cli test-web test-algorithm test-bench test-e2e test-prod lint fmt clean \
 	backup restore bench chaos secrets cert
 
 help: ## list the targets
@@ -56,7 +56,7 @@ $(VENV)/cli/.installed: cli/requirements-dev.txt cli/requirements.txt cli/pyproj
 	$(VENV)/cli/bin/pip install --quiet --no-deps -e cli
 	touch $@
 
-test: lint test-ops test-cli test-web test-algorithm test-e2e test-prod ## everything: lint, unit/integration suites, end-to-end (base and prod overlay)
+test: lint test-ops test-cli test-web test-algorithm test-bench test-e2e test-prod ## everything: lint, unit/integration suites, end-to-end (base and prod overlay)
 
 test-ops: $(VENV)/ops/.installed ## the shared ops package's tests (no server needed)
 	cd ops && ../$(VENV)/ops/bin/pytest -q
@@ -73,6 +73,9 @@ test-web: $(VENV)/web/.installed ## Django tests against the host's Postgres
 test-algorithm: $(VENV)/algorithm/.installed ## Flask/Celery/ML tests against the host's Postgres, Redis and a real worker
 	cd algorithm && DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
 		../$(VENV)/algorithm/bin/pytest -q
+
+test-bench: $(VENV)/algorithm/.installed ## the bench's in-process model against the ML service's code (no stack)
+	PYTHONPATH=algorithm $(VENV)/algorithm/bin/pytest -q bench/tests
 
 test-e2e: $(VENV)/e2e/.installed ## end-to-end through nginx on its own compose project (removed afterwards)
 	E2E_PROFILE=dev E2E_HTTP_PORT=18080 $(VENV)/e2e/bin/pytest -q tests/e2e

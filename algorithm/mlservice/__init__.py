@@ -19,7 +19,7 @@ def create_app(config: Settings | None = None, *, service: str = "algorithm") ->
 
     from textclf_ops import logs, multiproc
 
-    from mlservice import sentry
+    from mlservice.observability import sentry
 
     logs.configure(
         service=service,
@@ -30,14 +30,14 @@ def create_app(config: Settings | None = None, *, service: str = "algorithm") ->
         flush_seconds=settings.log_flush_seconds if service == "algorithm" else None,
     )
     sentry.init(settings, service=service)
-    # Before anything imports prometheus-client (mlservice.metrics, below).
+    # Before anything imports prometheus-client (mlservice.observability.metrics, below).
     multiproc.prepare(settings.prometheus_multiproc_dir)
 
     app = Flask(__name__, static_folder=None)  # an API: no static files
     app.config.update(SETTINGS=settings, MAX_CONTENT_LENGTH=settings.max_request_bytes)
     app.json.sort_keys = False  # keep bodies in the documented field order
 
-    from mlservice import db, metrics
+    from mlservice import db
     from mlservice.api import (
         auth,
         errors,
@@ -48,8 +48,9 @@ def create_app(config: Settings | None = None, *, service: str = "algorithm") ->
         training,
     )
     from mlservice.api import metrics as metrics_api
-    from mlservice.celery_app import celery_init_app
-    from mlservice.model_store import ModelStore
+    from mlservice.observability import metrics
+    from mlservice.store.model_store import ModelStore
+    from mlservice.worker.celery_app import celery_init_app
 
     db.init_app(app)
     errors.register_error_handlers(app)

@@ -1,7 +1,7 @@
 """Row group 2: one text per call, in process: scikit-learn's pipeline vs the service's path.
 
 Both use the linear_svc model fitted in process on the whole real corpus (the same recipe and
-rows as the served model), through `mlservice.inprocess`: `predict_proba` is the API's own path,
+rows as the served model), through `bench.in_process`: `predict_proba` is the API's own path,
 `sklearn_predict_proba` scikit-learn's Pipeline call. Each call is timed on its own; the rows
 report the median over many different texts, after a warm-up, and the largest probability
 difference between the two.

@@ -5,10 +5,11 @@ import time
 from flask import Blueprint, current_app
 from kombu.exceptions import OperationalError as BrokerOperationalError
 
-from mlservice import artifacts, tasks
 from mlservice.api.errors import ApiError
 from mlservice.api.instrumentation import current_request_id
 from mlservice.api.validation import json_object
+from mlservice.store import artifacts
+from mlservice.worker import tasks
 
 bp = Blueprint("models", __name__)
 

@@ -6,10 +6,10 @@ from typing import Any
 
 from flask import Blueprint, current_app
 
-from mlservice import metrics
 from mlservice.api.errors import ApiError
 from mlservice.api.validation import json_object, text_error
 from mlservice.ml.predictors import label_probabilities
+from mlservice.observability import metrics
 
 bp = Blueprint("prediction", __name__)
 

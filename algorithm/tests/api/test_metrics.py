@@ -7,7 +7,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from textclf_ops.http_metrics import route_template
 
-from tests.helpers import publish
+from tests.support import publish
 
 
 def scrape(client) -> dict[tuple[str, tuple], float]:

@@ -3,8 +3,9 @@ import json
 import pytest
 import redis
 
-from mlservice import artifacts, create_app
-from tests.helpers import authenticated, publish_trained
+from mlservice import create_app
+from mlservice.store import artifacts
+from tests.support import authenticated, publish_trained
 
 
 def _publish(models_dir, trained_model, job_id):
@@ -33,7 +34,7 @@ def test_models_lists_versions_newest_first_and_flags_current(client, models_dir
     assert latest["created_at"].endswith("Z")
 
 
-# --- POST /models/<version>/activate (the worker side is tested in test_worker.py) ----------
+# --- POST /models/<version>/activate (the worker side: worker/test_worker.py) ---------------------
 
 
 def test_activating_the_current_version_needs_no_worker(client, models_dir, trained_model):

@@ -3,7 +3,7 @@ import json
 import pytest
 
 from mlservice.api.prediction import NO_MODEL_DETAIL
-from tests.helpers import authenticated, publish_trained
+from tests.support import authenticated, publish_trained
 
 
 def test_no_model_yet_is_a_conflict(client):

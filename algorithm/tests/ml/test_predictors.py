@@ -15,7 +15,7 @@ from mlservice.ml.predictors import (
     make_predictor,
 )
 from mlservice.ml.text_classifier import train
-from tests.helpers import sample
+from tests.support import sample
 
 EXACT = {"rtol": 0, "atol": 1e-9}
 # Texts the vectorizer has never seen in odd shapes: no known term at all, punctuation only,

@@ -11,7 +11,7 @@ from mlservice.ml.text_classifier import (
     split_rare_labels,
     train,
 )
-from tests.helpers import sample
+from tests.support import sample
 
 METRIC_KEYS = {"accuracy", "precision_weighted", "recall_weighted", "f1_macro", "n_train", "n_test"}
 
