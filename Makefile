@@ -16,9 +16,9 @@ VENV := .venv
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: help up down logs ps demo test test-cli test-web test-algorithm test-bench test-harness test-e2e \
-	test-prod lint fmt clean backup restore bench chaos secrets cert release deploy promote rollback \
-	status smoke test-deploy test-deploy-records
+.PHONY: help up down logs ps demo test test-ops test-cli test-web test-algorithm test-bench test-harness \
+	test-e2e test-prod lint fmt clean backup restore bench chaos secrets cert release deploy promote \
+	rollback status smoke test-deploy test-deploy-records
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -35,10 +35,13 @@ logs: ## follow the logs of every service
 ps: ## show services and their health
 	$(COMPOSE) ps
 
-$(VENV)/%/.installed: %/requirements-dev.txt
+# Each service's pinned set, then the shared ops package (editable; its dependencies are in the
+# service's pins already).
+$(VENV)/%/.installed: %/requirements-dev.txt ops/pyproject.toml
 	$(PYTHON) -m venv $(VENV)/$*
 	$(VENV)/$*/bin/pip install --quiet --upgrade pip
 	$(VENV)/$*/bin/pip install --quiet -r $<
+	$(VENV)/$*/bin/pip install --quiet --no-deps -e ops
 	touch $@
 
 # The suite's pins, the client it tests and the compose harness (tests/harness), both editable.
@@ -56,7 +59,10 @@ $(VENV)/cli/.installed: cli/requirements-dev.txt cli/requirements.txt cli/pyproj
 	$(VENV)/cli/bin/pip install --quiet --no-deps -e cli
 	touch $@
 
-test: lint test-cli test-web test-algorithm test-bench test-harness test-e2e test-prod test-deploy ## everything: lint, unit suites, end-to-end (base and prod overlay), staged deployment
+test: lint test-ops test-cli test-web test-algorithm test-bench test-harness test-e2e test-prod test-deploy ## everything: lint, unit suites, end-to-end (base and prod overlay), staged deployment
+
+test-ops: $(VENV)/ops/.installed ## the shared ops package's tests (no server needed)
+	cd ops && ../$(VENV)/ops/bin/pytest -q
 
 test-cli: $(VENV)/cli/.installed ## the command-line client's unit tests (no server needed)
 	cd cli && ../$(VENV)/cli/bin/pytest -q
@@ -84,12 +90,12 @@ test-prod: $(VENV)/e2e/.installed ## the same suite against the production overl
 	E2E_PROFILE=prod E2E_HTTP_PORT=18081 $(VENV)/e2e/bin/pytest -q tests/e2e
 
 lint: $(VENV)/web/.installed ## ruff lint and format check on every Python service
-	$(VENV)/web/bin/ruff check web algorithm tests bench cli scripts/make_sample scripts/deploy
-	$(VENV)/web/bin/ruff format --check web algorithm tests bench cli scripts/make_sample scripts/deploy
+	$(VENV)/web/bin/ruff check ops web algorithm tests bench cli scripts/make_sample scripts/deploy
+	$(VENV)/web/bin/ruff format --check ops web algorithm tests bench cli scripts/make_sample scripts/deploy
 
 fmt: $(VENV)/web/.installed ## apply ruff formatting and safe fixes
-	$(VENV)/web/bin/ruff check --fix web algorithm tests bench cli scripts/make_sample scripts/deploy
-	$(VENV)/web/bin/ruff format web algorithm tests bench cli scripts/make_sample scripts/deploy
+	$(VENV)/web/bin/ruff check --fix ops web algorithm tests bench cli scripts/make_sample scripts/deploy
+	$(VENV)/web/bin/ruff format ops web algorithm tests bench cli scripts/make_sample scripts/deploy
 
 secrets: ## write strong random values for every blank production secret into .env (mode 600; existing values kept)
 	scripts/secrets

@@ -6,10 +6,13 @@ run is the one BENCHMARKS.md reports.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from pydantic import Field, field_validator
+from textclf_ops.settings import EnvironSettings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 REAL_ROWS = 63_436  # rows of the Debian corpus; larger sizes replicate it with perturbations
@@ -40,34 +43,25 @@ class BenchConfig:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> BenchConfig:
-        env = os.environ if environ is None else environ
-        quick = env.get("BENCH_QUICK", "0") == "1"
-        sections = tuple(env.get("BENCH_SECTIONS", ",".join(SECTIONS)).split(","))
-        unknown = set(sections) - set(SECTIONS)
-        if unknown:
-            raise ValueError(f"BENCH_SECTIONS: unknown {sorted(unknown)}; choose from {SECTIONS}.")
+        env = BenchEnv.from_env(environ)
+        quick = env.bench_quick
         return cls(
             quick=quick,
-            data_csv=Path(
-                env.get("DATA_CSV", REPO_ROOT.parent / "shared" / "data" / "debian-packages.csv.gz")
-            ),
-            output=Path(env.get("BENCH_OUTPUT", REPO_ROOT / "bench-results" / "latest.md")),
-            project=env.get("BENCH_PROJECT", "textclf-bench"),
-            http_port=int(env.get("BENCH_HTTP_PORT", "18090")),
-            db_port=int(env.get("BENCH_DB_PORT", "18091")),
-            keep_stack=env.get("BENCH_KEEP_STACK", "0") == "1",
-            sections=sections,
-            linear_svc_sizes=_sizes(
-                env,
-                "BENCH_LINEAR_SVC_SIZES",
-                (1_000, 5_000) if quick else (*TRAINING_SIZES, 600_000),
-            ),
-            svc_sizes=_sizes(env, "BENCH_SVC_SIZES", (1_000,) if quick else TRAINING_SIZES),
-            svc_cap_seconds=float(env.get("BENCH_SVC_CAP_SECONDS", "600")),
+            data_csv=env.data_csv,
+            output=env.bench_output,
+            project=env.bench_project,
+            http_port=env.bench_http_port,
+            db_port=env.bench_db_port,
+            keep_stack=env.bench_keep_stack,
+            sections=env.bench_sections,
+            linear_svc_sizes=env.bench_linear_svc_sizes
+            or ((1_000, 5_000) if quick else (*TRAINING_SIZES, 600_000)),
+            svc_sizes=env.bench_svc_sizes or ((1_000,) if quick else TRAINING_SIZES),
+            svc_cap_seconds=env.bench_svc_cap_seconds,
             insert_rows=5_000 if quick else 50_000,
             list_rows=100_000 if quick else 1_000_000,
             in_process_texts=300 if quick else 3_000,
-            http_seconds=float(env.get("BENCH_HTTP_SECONDS", "3" if quick else "20")),
+            http_seconds=env.bench_http_seconds or (3.0 if quick else 20.0),
             http_concurrency=(1, 8, 32),
             batch_requests=10 if quick else 50,
             list_requests=10 if quick else 30,
@@ -79,7 +73,33 @@ class BenchConfig:
         return max(size for size in self.linear_svc_sizes if size <= REAL_ROWS)
 
 
-def _sizes(env: Mapping[str, str], name: str, default: tuple[int, ...]) -> tuple[int, ...]:
-    """Training sizes from e.g. BENCH_LINEAR_SVC_SIZES=20000,63436 (for re-measuring a few rows)."""
-    raw = env.get(name, "").strip()
-    return tuple(int(size) for size in raw.split(",")) if raw else default
+class BenchEnv(EnvironSettings):
+    """The variables bench/run documents (through the services' settings library)."""
+
+    bench_quick: bool = False
+    bench_sections: tuple[str, ...] = SECTIONS
+    data_csv: Path = REPO_ROOT.parent / "shared" / "data" / "debian-packages.csv.gz"
+    bench_output: Path = REPO_ROOT / "bench-results" / "latest.md"
+    bench_project: str = "textclf-bench"
+    bench_http_port: int = Field(default=18090, ge=1, le=65535)
+    bench_db_port: int = Field(default=18091, ge=1, le=65535)
+    bench_keep_stack: bool = False
+    # Training sizes, e.g. BENCH_LINEAR_SVC_SIZES=20000,63436 (for re-measuring a few rows);
+    # empty: the run's own sizes.
+    bench_linear_svc_sizes: tuple[int, ...] = ()
+    bench_svc_sizes: tuple[int, ...] = ()
+    bench_svc_cap_seconds: float = Field(default=600.0, gt=0)
+    # None: 3 s when quick, else 20 s.
+    bench_http_seconds: float | None = Field(default=None, gt=0)
+
+    @field_validator("bench_sections", "bench_linear_svc_sizes", "bench_svc_sizes", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        return tuple(item.strip() for item in value.split(",")) if isinstance(value, str) else value
+
+    @field_validator("bench_sections")
+    @classmethod
+    def _known_sections(cls, sections: tuple[str, ...]) -> tuple[str, ...]:
+        if unknown := set(sections) - set(SECTIONS):
+            raise ValueError(f"unknown {sorted(unknown)}; choose from {SECTIONS}")
+        return sections

@@ -17,7 +17,9 @@ from mlservice.config import Settings
 def create_app(config: Settings | None = None, *, service: str = "algorithm") -> Flask:
     settings = config or Settings.from_env()
 
-    from mlservice.observability import logs, multiproc, sentry
+    from textclf_ops import logs, multiproc
+
+    from mlservice.observability import sentry
 
     logs.configure(
         service=service,
@@ -58,7 +60,7 @@ def create_app(config: Settings | None = None, *, service: str = "algorithm") ->
         app.register_blueprint(blueprint)
     app.extensions["model_store"] = ModelStore(
         settings.models_dir,
-        signing_key=settings.model_signing_key,
+        signing_key=settings.model_signing_key.get_secret_value(),
         max_bytes=settings.model_max_bytes,
     )
     if not multiproc.is_active():

@@ -37,7 +37,7 @@ def connect(settings: Settings, *, statement_timeout_ms: int | None = None) -> p
     """An autocommit connection; use `with conn.transaction()` for multi-statement work."""
     options = f"-c statement_timeout={statement_timeout_ms}" if statement_timeout_ms else None
     return psycopg.connect(
-        settings.database_url,
+        settings.database_url.get_secret_value(),
         autocommit=True,
         connect_timeout=settings.database_connect_timeout,
         application_name="mlservice",
@@ -132,7 +132,9 @@ def init_db_command() -> None:
         init_db(conn)
         try:
             ensure_ml_role(
-                conn, user=settings.ml_database_user, password=settings.ml_database_password
+                conn,
+                user=settings.ml_database_user,
+                password=settings.ml_database_password.get_secret_value(),
             )
         except RoleError as exc:
             raise click.ClickException(str(exc)) from None

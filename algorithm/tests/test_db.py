@@ -1,4 +1,3 @@
-from dataclasses import replace
 from pathlib import Path
 
 import psycopg
@@ -11,7 +10,7 @@ from tests.conftest import TEST_ML_ROLE
 @pytest.fixture
 def owner_settings(settings, database_url):
     """init-db runs with the owner's DATABASE_URL, as the compose one-shot step does."""
-    return replace(settings, database_url=database_url)
+    return settings.replace(database_url=database_url)
 
 
 @pytest.fixture
@@ -48,7 +47,7 @@ def test_init_db_upgrades_a_table_from_the_first_release(owner_settings, ml_data
 
 
 def test_init_db_updates_the_role_password(owner_settings, database_url, conn):
-    runner = create_app(replace(owner_settings, ml_database_password="rotated")).test_cli_runner()
+    runner = create_app(owner_settings.replace(ml_database_password="rotated")).test_cli_runner()
     try:
         assert runner.invoke(args=["init-db"]).exit_code == 0
         verifier = conn.execute(
@@ -63,7 +62,7 @@ def test_init_db_updates_the_role_password(owner_settings, database_url, conn):
 
 def test_init_db_refuses_to_demote_the_owner(owner_settings, conn):
     owner = conn.execute("SELECT current_user").fetchone()[0]
-    runner = create_app(replace(owner_settings, ml_database_user=owner)).test_cli_runner()
+    runner = create_app(owner_settings.replace(ml_database_user=owner)).test_cli_runner()
     result = runner.invoke(args=["init-db"])
     assert result.exit_code != 0
     assert "must not be the role in DATABASE_URL" in result.output
@@ -155,6 +154,6 @@ def test_a_succeeded_job_needs_its_model(conn):
 
 
 def test_an_unreachable_database_fails_fast(settings):
-    dead = replace(settings, database_url="postgresql://postgres@127.0.0.1:1/none")
+    dead = settings.replace(database_url="postgresql://postgres@127.0.0.1:1/none")
     with pytest.raises(psycopg.OperationalError):
         db.connect(dead)

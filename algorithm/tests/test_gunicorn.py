@@ -15,6 +15,7 @@ import urllib.request
 import pytest
 from prometheus_client.mmap_dict import MmapedDict
 from prometheus_client.parser import text_string_to_metric_families
+from textclf_ops.logs import ACCESS_FIELDS
 
 from mlservice.store import artifacts
 from tests.conftest import ALGORITHM_DIR
@@ -33,7 +34,7 @@ def run_gunicorn(settings, tmp_path, **extra_env: str):
     (prometheus_dir / "counter_999999.db").write_bytes(b"left over from an earlier run")
     env = {
         **os.environ,
-        "DATABASE_URL": settings.database_url,
+        "DATABASE_URL": settings.database_url.get_secret_value(),
         "CELERY_BROKER_URL": settings.celery_broker_url,
         "MODELS_DIR": str(settings.models_dir),
         "ML_SERVICE_TOKEN": TEST_SERVICE_TOKEN,
@@ -134,6 +135,11 @@ def test_metrics_add_up_over_workers_and_restarts(gunicorn):
     assert all(r["service"] == "algorithm" and r["timestamp"].endswith("Z") for r in records)
     first = next(r for r in access if r["request_id"] == answered[0])
     assert (first["method"], first["path"], first["status"]) == ("GET", "/health/live", 200)
+    # The one access-line shape, as in web's log.
+    assert set(ACCESS_FIELDS) <= first.keys()
+    assert first["event"] == "GET /health/live 200"
+    assert isinstance(first["duration_ms"], float)
+    assert isinstance(first["response_bytes"], int)
 
 
 def _post_json(url: str, body: dict) -> dict:

@@ -1,4 +1,4 @@
-"""gunicorn.conf.py: the settings it hands gunicorn, from the environment or defaults."""
+"""gunicorn.conf.py: the shared settings and hooks (tested in ops/tests), the ML API's warm-up."""
 
 import gc
 import logging
@@ -6,43 +6,31 @@ import runpy
 from types import SimpleNamespace
 
 import pytest
+from textclf_ops import gunicorn_conf
 
+from mlservice.config import ConfigError
 from tests.conftest import ALGORITHM_DIR
 
 CONF = str(ALGORITHM_DIR / "gunicorn.conf.py")
 
 
-def test_defaults_fit_the_two_core_host(monkeypatch):
-    for name in ("GUNICORN_WORKERS", "GUNICORN_THREADS", "GUNICORN_TIMEOUT", "FORWARDED_ALLOW_IPS"):
-        monkeypatch.delenv(name, raising=False)
+def test_the_shared_settings_and_hooks_are_in_force():
     conf = runpy.run_path(CONF)
+
     assert (conf["workers"], conf["threads"], conf["timeout"]) == (2, 4, 60)
-    assert (conf["graceful_timeout"], conf["max_requests"], conf["max_requests_jitter"]) == (
-        30,
-        100_000,
-        10_000,
-    )
-    assert conf["worker_tmp_dir"] == "/dev/shm"
-    assert conf["forwarded_allow_ips"] == "*"
+    assert conf["on_starting"] is gunicorn_conf.on_starting
+    assert conf["child_exit"] is gunicorn_conf.child_exit
+    assert conf["logconfig_dict"]["formatters"]["service"]["service"] == "algorithm"
 
 
-@pytest.mark.parametrize(
-    ("variable", "setting", "value", "expected"),
-    [
-        ("GUNICORN_WORKERS", "workers", "3", 3),
-        ("GUNICORN_THREADS", "threads", "8", 8),
-        ("GUNICORN_TIMEOUT", "timeout", "90", 90),
-        ("GUNICORN_GRACEFUL_TIMEOUT", "graceful_timeout", "10", 10),
-        ("GUNICORN_MAX_REQUESTS", "max_requests", "50", 50),
-        ("FORWARDED_ALLOW_IPS", "forwarded_allow_ips", "172.31.250.0/24", "172.31.250.0/24"),
-    ],
-)
-def test_the_environment_overrides_them(monkeypatch, variable, setting, value, expected):
-    monkeypatch.setenv(variable, value)
-    assert runpy.run_path(CONF)[setting] == expected
+def test_a_bad_setting_stops_the_master_naming_it(monkeypatch):
+    monkeypatch.setenv("TRAIN_MAX_LABELS", "1")
+
+    with pytest.raises(ConfigError, match="TRAIN_MAX_LABELS"):
+        runpy.run_path(CONF)
 
 
-def test_post_worker_init_exempts_what_the_worker_loaded_from_full_collections(app):
+def test_post_worker_init_loads_the_model_then_freezes(app):
     worker = SimpleNamespace(wsgi=app, log=logging.getLogger("test"))
     gc.unfreeze()  # so that only the hook can have frozen anything
     try:

@@ -1,11 +1,12 @@
 import re
-from dataclasses import fields
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
+from textclf_ops.secrets import DEVELOPMENT_SECRETS
 
 from mlservice.config import Settings
-from mlservice.secrets_check import DEVELOPMENT_SECRETS, main
+from mlservice.secrets_check import main
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 STRONG = "Hk4nW8qZ2xLp6Rt0Vb3Mc7Jf5Sd9Ga1E"
@@ -19,7 +20,7 @@ def test_fit_secrets_pass(capsys):
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        ("", "OPS_PASSWORD is required in production"),
+        ("", "The OPS_PASSWORD environment variable is required in production"),
         ("ops", "OPS_PASSWORD is a development value"),
         ("a-31-character-password-xxxxxxx", "OPS_PASSWORD must be at least 32 characters"),
     ],
@@ -47,10 +48,19 @@ def test_every_development_default_is_listed():
     compose_defaults = {value for value in re.findall(pattern, compose) if value}
     defaults = Settings()
     settings_defaults = {
-        getattr(defaults, f.name)
-        for f in fields(Settings)
-        if not f.repr and f.name not in ("database_url", "sentry_dsn")
+        getattr(defaults, name).get_secret_value()
+        for name, field in Settings.model_fields.items()
+        if field.annotation is SecretStr and name not in ("database_url", "sentry_dsn")
     }
 
     assert compose_defaults
     assert compose_defaults | settings_defaults <= DEVELOPMENT_SECRETS
+
+
+def test_a_secret_and_its_file_together_are_refused(tmp_path, capsys):
+    (tmp_path / "redis").write_text("Hk4nW8qZ2xLp6Rt0Vb3Mc7Jf5Sd9Ga1E-redis\n")
+
+    environ = {"REDIS_PASSWORD": STRONG, "REDIS_PASSWORD_FILE": str(tmp_path / "redis")}
+
+    assert main(["REDIS_PASSWORD"], environ) == 1
+    assert "Set REDIS_PASSWORD or REDIS_PASSWORD_FILE, not both" in capsys.readouterr().err

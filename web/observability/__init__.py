@@ -1,4 +1,5 @@
-"""Metrics, structured logs, request ids and error reporting for the web service."""
+"""The web service's side of the shared observability code (textclf_ops): its middleware and
+its route templates."""
 
 # The `service` label of every metric and the `service` field of every log line.
 SERVICE = "web"

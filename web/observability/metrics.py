@@ -1,13 +1,13 @@
-"""RED metrics of the HTTP API (names shared with the algorithm service and the dashboards).
+"""The web service's side of the shared HTTP metrics (textclf_ops.http_metrics): which route a
+Django request matched, and the exposition.
 
 Multiprocess-correct under gunicorn: with PROMETHEUS_MULTIPROC_DIR set (before this module is
 imported, i.e. in the container's environment), each worker writes its samples to files there
-and the exposition aggregates every worker's files. gunicorn.conf.py wipes the directory when
-the master starts and marks dead workers.
+and the exposition aggregates every worker's files. The gunicorn hooks (textclf_ops.gunicorn_conf)
+wipe the directory when the master starts and mark dead workers.
 """
 
 import os
-import re
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -15,57 +15,23 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
     CollectorRegistry,
-    Counter,
-    Histogram,
     generate_latest,
     multiprocess,
 )
+from textclf_ops import build_info
+from textclf_ops.http_metrics import UNMATCHED
+from textclf_ops.http_metrics import route_template as route_as_template
 
-from observability import SERVICE, build_info
-
-HTTP_REQUESTS = Counter(
-    "http_requests_total",
-    "HTTP requests answered, by method, route template and status.",
-    ["service", "method", "route", "status"],
-)
-HTTP_REQUEST_DURATION = Histogram(
-    "http_request_duration_seconds",
-    "Time to answer an HTTP request, by method and route template.",
-    ["service", "method", "route"],
-    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
-)
-
-UNMATCHED = "unmatched"
 STATIC_ROUTE = "/static/{path}"
-# Anything else a client sends as a method becomes "other": labels stay a bounded set.
-_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-_NAMED_GROUP = re.compile(r"\(\?P<(\w+)>[^)]*\)")
-_CONVERTER = re.compile(r"<(?:\w+:)?(\w+)>")
-
-
-def http_request_observe(*, method: str, route: str, status: int, seconds: float) -> None:
-    method = method if method in _METHODS else "other"
-    HTTP_REQUESTS.labels(SERVICE, method, route, str(status)).inc()
-    HTTP_REQUEST_DURATION.labels(SERVICE, method, route).observe(seconds)
 
 
 def route_template(request: HttpRequest) -> str:
-    """The matched URL pattern as an OpenAPI-style template, e.g. "/api/data/{id}/".
-
-    Never the raw path (unbounded label values). `pk` reads as `id`, as in the OpenAPI schema.
-    """
+    """The matched URL pattern as an OpenAPI-style template, e.g. "/api/data/{id}/"."""
     match = getattr(request, "resolver_match", None)
     if match is None or match.route is None:
         # whitenoise answers static files before URL resolution.
         return STATIC_ROUTE if request.path.startswith(settings.STATIC_URL) else UNMATCHED
     return route_as_template(match.route)
-
-
-def route_as_template(route: str) -> str:
-    """ "api/^data/(?P<pk>[0-9]+)/$" or "api/train/<uuid:job_id>/" -> "/api/data/{id}/"..."""
-    route = _NAMED_GROUP.sub(r"{\1}", route)
-    route = _CONVERTER.sub(r"{\1}", route).replace("{pk}", "{id}")
-    return "/" + route.replace("^", "").replace("$", "").replace("\\", "")
 
 
 def metrics_response() -> HttpResponse:

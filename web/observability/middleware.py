@@ -3,9 +3,11 @@ from collections.abc import Callable
 
 import sentry_sdk
 from django.http import HttpRequest, HttpResponse
+from textclf_ops.http_metrics import http_request_observe
+from textclf_ops.request_id import HEADER, request_id_bind
 
-from observability.metrics import http_request_observe, metrics_response, route_template
-from observability.request_id import HEADER, request_id_bind
+from observability import SERVICE
+from observability.metrics import metrics_response, route_template
 
 METRICS_PATH = "/metrics"
 
@@ -44,7 +46,8 @@ class MetricsMiddleware:
         # Exceptions never get here: Django turns them into a 500 response further in.
         response = self.get_response(request)
         http_request_observe(
-            method=request.method or "",
+            service=SERVICE,
+            method=request.method,
             route=route_template(request),
             status=response.status_code,
             seconds=time.perf_counter() - started,

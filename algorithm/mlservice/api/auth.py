@@ -23,7 +23,7 @@ def is_open_path(path: str) -> bool:
 def require_service_token() -> None:
     if is_open_path(request.path):
         return
-    expected = current_app.config["SETTINGS"].ml_service_token
+    expected = current_app.config["SETTINGS"].ml_service_token.get_secret_value()
     sent = request.headers.get(TOKEN_HEADER, "")
     # Constant-time, so response timing does not reveal how much of a guess was right.
     if not hmac.compare_digest(sent.encode("utf-8", "replace"), expected.encode("utf-8")):

@@ -7,21 +7,13 @@ request queues, so one grep follows a request from nginx to the worker.
 
 from __future__ import annotations
 
-import re
 import time
-import uuid
 
-import structlog
 from flask import Flask, Response, g, request
+from textclf_ops.http_metrics import http_request_observe, route_template
+from textclf_ops.request_id import HEADER, request_id_bind
 
-from mlservice.observability import metrics
-
-REQUEST_ID_HEADER = "X-Request-ID"
 SERVICE = "algorithm"
-# Ids from upstream are kept if they look like ids (nginx: 32 hex digits); anything else, e.g.
-# an attempt to inject text into log lines, is replaced.
-_REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-_KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 def current_request_id() -> str | None:
@@ -29,21 +21,18 @@ def current_request_id() -> str | None:
 
 
 def start_request() -> None:
-    sent = request.headers.get(REQUEST_ID_HEADER, "")
-    g.request_id = sent if _REQUEST_ID_PATTERN.match(sent) else uuid.uuid4().hex
+    g.request_id = request_id_bind(incoming=request.headers.get(HEADER))
     g.request_started = time.perf_counter()
-    structlog.contextvars.clear_contextvars()
-    structlog.contextvars.bind_contextvars(request_id=g.request_id)
 
 
 def finish_request(response: Response) -> Response:
-    response.headers[REQUEST_ID_HEADER] = g.request_id
-    # Label values stay bounded: the route template, never the raw path.
-    route = request.url_rule.rule if request.url_rule is not None else "unmatched"
-    method = request.method if request.method in _KNOWN_METHODS else "OTHER"
-    metrics.HTTP_REQUESTS.labels(SERVICE, method, route, str(response.status_code)).inc()
-    metrics.HTTP_REQUEST_DURATION.labels(SERVICE, method, route).observe(
-        time.perf_counter() - g.request_started
+    response.headers[HEADER] = g.request_id
+    http_request_observe(
+        service=SERVICE,
+        method=request.method,
+        route=route_template(request.url_rule.rule if request.url_rule is not None else None),
+        status=response.status_code,
+        seconds=time.perf_counter() - g.request_started,
     )
     return response
 

@@ -3,8 +3,9 @@ scrapes it on the internal network and nginx does not route it)."""
 
 from flask import Blueprint, Response, current_app
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+from textclf_ops import build_info
 
-from mlservice.observability import build_info, metrics
+from mlservice.observability import metrics
 
 bp = Blueprint("metrics", __name__)
 

@@ -63,7 +63,7 @@ def activate_model(version: str):
         artifacts.verify(
             settings.models_dir,
             version,
-            signing_key=settings.model_signing_key,
+            signing_key=settings.model_signing_key.get_secret_value(),
             max_bytes=settings.model_max_bytes,
         )
     except artifacts.VersionVanished:

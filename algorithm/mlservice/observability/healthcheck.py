@@ -1,4 +1,4 @@
-"""Container healthchecks, in Python because the slim image has no curl.
+"""The ML service's container healthchecks (the checks themselves: textclf_ops.healthcheck).
 
     python -m mlservice.observability.healthcheck api     GET /health/ready on this container's
                                                           gunicorn (the broker is reachable:
@@ -11,64 +11,33 @@ Exit status 0 means healthy; otherwise one line on stderr says why.
 
 from __future__ import annotations
 
-import json
 import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
+
+from textclf_ops.healthcheck import check_file_age, check_url, report
 
 from mlservice.config import Settings
 
 API_URL = "http://127.0.0.1:8000/health/ready"
 LIVE_URL = "http://127.0.0.1:8000/health/live"
-API_TIMEOUT_SECONDS = 3.0
 # The worker touches its heartbeat every 10 s; six missed beats mean it is stuck or disconnected.
 HEARTBEAT_MAX_AGE_SECONDS = 60.0
 
 
-def check_api(url: str = API_URL, timeout: float = API_TIMEOUT_SECONDS) -> str | None:
-    """None when `url` answers 200 with status ok, else the reason."""
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            body = json.loads(response.read())
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        return f"{url}: {exc}"
-    if body.get("status") != "ok":
-        return f"{url}: unexpected body {body!r}"
-    return None
-
-
-def check_worker(
-    heartbeat_file: Path, max_age: float = HEARTBEAT_MAX_AGE_SECONDS, now: float | None = None
-) -> str | None:
-    """None when the heartbeat file was touched within `max_age` seconds, else the reason."""
-    try:
-        modified = heartbeat_file.stat().st_mtime
-    except FileNotFoundError:
-        return f"no heartbeat file at {heartbeat_file}"
-    age = (time.time() if now is None else now) - modified
-    if age > max_age:
-        return f"heartbeat is {age:.0f} s old (limit {max_age:.0f} s)"
-    return None
+def check_worker(heartbeat_file: Path) -> str | None:
+    """None when the worker's heartbeat is fresh, else the reason (also celery_worker_up)."""
+    return check_file_age(heartbeat_file, HEARTBEAT_MAX_AGE_SECONDS)
 
 
 def main(argv: list[str]) -> int:
-    if argv not in (["api"], ["live"], ["worker"]):
-        print(
-            "usage: python -m mlservice.observability.healthcheck api|live|worker", file=sys.stderr
-        )
-        return 2
     if argv == ["api"]:
-        problem = check_api()
-    elif argv == ["live"]:
-        problem = check_api(LIVE_URL)
-    else:
-        problem = check_worker(Settings.from_env().worker_heartbeat_file)
-    if problem:
-        print(f"unhealthy: {problem}", file=sys.stderr)
-        return 1
-    return 0
+        return report(check_url(API_URL))
+    if argv == ["live"]:
+        return report(check_url(LIVE_URL))
+    if argv == ["worker"]:
+        return report(check_worker(Settings.from_env().worker_heartbeat_file))
+    print("usage: python -m mlservice.observability.healthcheck api|live|worker", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from mlservice.observability import multiproc
+from textclf_ops import multiproc
 
 # create_app and gunicorn's master prepare the directory first; this keeps any import order safe.
 multiproc.ensure_configured_directory()
@@ -33,25 +33,15 @@ from prometheus_client import (  # noqa: E402
 from prometheus_client.metrics import MetricWrapperBase  # noqa: E402
 from prometheus_client.multiprocess import MultiProcessCollector  # noqa: E402
 from prometheus_client.registry import Collector  # noqa: E402
+from textclf_ops.http_metrics import HTTP_REQUEST_DURATION, HTTP_REQUESTS  # noqa: E402
 
-HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 PREDICT_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 MODEL_LOAD_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 TRAINING_BUCKETS = (1, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600)
 
 # --- API -------------------------------------------------------------------------------------
 
-HTTP_REQUESTS = Counter(
-    "http_requests_total",
-    "HTTP requests answered, by route template (unmatched paths: 'unmatched').",
-    ["service", "method", "route", "status"],
-)
-HTTP_REQUEST_DURATION = Histogram(
-    "http_request_duration_seconds",
-    "Time from the request reaching the app to its response.",
-    ["service", "method", "route"],
-    buckets=HTTP_BUCKETS,
-)
+# HTTP_REQUESTS and HTTP_REQUEST_DURATION: textclf_ops.http_metrics, shared with web.
 PREDICTIONS = Counter(
     "ml_predictions_total",
     "Texts classified, by predicted label and model version.",

@@ -241,7 +241,7 @@ def _train_and_publish(
             "evaluation": trained.evaluation,
         },
         keep=settings.model_keep_versions,
-        signing_key=settings.model_signing_key,
+        signing_key=settings.model_signing_key.get_secret_value(),
         fence=fence,
         still_leased=keeper.still_held,
         max_bytes=settings.model_max_bytes,

@@ -15,10 +15,11 @@ from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import start_http_server
 from prometheus_client.core import GaugeMetricFamily
+from textclf_ops import build_info
 
 from mlservice import broker
 from mlservice.config import Settings
-from mlservice.observability import build_info, healthcheck, metrics
+from mlservice.observability import healthcheck, metrics
 
 QUEUE_LENGTH_TIMEOUT_SECONDS = 1.0
 

@@ -5,9 +5,9 @@ celery -A mlservice.worker.main flower
 """
 
 import structlog
+from textclf_ops import build_info
 
 from mlservice import create_app
-from mlservice.observability import build_info
 from mlservice.worker.celery_app import QUEUES
 from mlservice.worker.heartbeat import HeartbeatFile
 

@@ -17,10 +17,11 @@ from typing import Any
 import psycopg
 import structlog
 from celery import signals
+from textclf_ops import logs, multiproc
 
 from mlservice import db
 from mlservice.config import Settings
-from mlservice.observability import logs, metrics, multiproc
+from mlservice.observability import metrics
 from mlservice.training import run as training
 from mlservice.worker import exporter as worker_exporter
 from mlservice.worker.celery_app import ACTIVATE_TASK, TRAIN_TASK

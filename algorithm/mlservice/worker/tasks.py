@@ -48,6 +48,6 @@ def activate_model(version: str) -> None:
     artifacts.activate(
         settings.models_dir,
         version,
-        signing_key=settings.model_signing_key,
+        signing_key=settings.model_signing_key.get_secret_value(),
         max_bytes=settings.model_max_bytes,
     )

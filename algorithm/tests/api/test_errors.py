@@ -23,11 +23,9 @@ def test_wrong_methods_are_json_405_with_allow(client, method, path):
 
 
 def test_an_oversized_body_is_a_json_413(settings):
-    from dataclasses import replace
-
     from mlservice import create_app
 
-    client = authenticated(create_app(replace(settings, max_request_bytes=1000)).test_client())
+    client = authenticated(create_app(settings.replace(max_request_bytes=1000)).test_client())
     response = client.post("/predict", json={"text": "x" * 2000})
     assert response.status_code == 413
     assert response.get_json() == {"detail": "Request body is too large."}

@@ -1,5 +1,3 @@
-from dataclasses import replace
-
 import pytest
 
 from mlservice import create_app
@@ -25,8 +23,7 @@ def test_health_names_the_current_model(client, publish):
 
 
 def test_liveness_needs_neither_database_nor_broker(settings):
-    dead = replace(
-        settings,
+    dead = settings.replace(
         database_url="postgresql://postgres@127.0.0.1:1/none",
         celery_broker_url=DEAD_BROKER,
     )
@@ -59,7 +56,7 @@ def test_ready_reports_the_loaded_model(client, publish):
 
 def test_not_ready_without_the_broker(settings, publish):
     version = publish()
-    client = create_app(replace(settings, celery_broker_url=DEAD_BROKER)).test_client()
+    client = create_app(settings.replace(celery_broker_url=DEAD_BROKER)).test_client()
     response = client.get("/health/ready")
     assert response.status_code == 503
     body = response.get_json()

@@ -5,6 +5,7 @@ import secrets
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from textclf_ops.http_metrics import route_template
 
 from tests.support import publish
 
@@ -36,7 +37,7 @@ def test_requests_are_counted_by_route_template_never_by_raw_path(client):
     client.get("/train", headers={"X-Service-Token": "wrong"})
     after = scrape(client)
 
-    route = {"service": "algorithm", "method": "GET", "route": "/train/<job_id>", "status": "404"}
+    route = {"service": "algorithm", "method": "GET", "route": "/train/{job_id}", "status": "404"}
     assert (
         value(after, "http_requests_total", **route) - value(before, "http_requests_total", **route)
         == 2
@@ -47,7 +48,7 @@ def test_requests_are_counted_by_route_template_never_by_raw_path(client):
     )
     unauthorized = {"service": "algorithm", "method": "GET", "route": "/train", "status": "401"}
     assert value(after, "http_requests_total", **unauthorized) >= 1
-    duration = {"service": "algorithm", "method": "GET", "route": "/train/<job_id>"}
+    duration = {"service": "algorithm", "method": "GET", "route": "/train/{job_id}"}
     assert value(after, "http_request_duration_seconds_count", **duration) >= 2
     assert not any("not-a-uuid" in str(labels) for _, labels in after)
 
@@ -151,7 +152,7 @@ def test_label_values_stay_bounded_whatever_paths_and_methods_are_sent(app, clie
     after = scrape(client)
     new = [key for key in after if key not in before]  # earlier tests share the directory
 
-    routes = {rule.rule for rule in app.url_map.iter_rules()} | {"unmatched"}
+    routes = {route_template(rule.rule) for rule in app.url_map.iter_rules()} | {"unmatched"}
     known_methods = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "OTHER"}
     http = [dict(labels) for name, labels in new if name.startswith("http_request")]
     assert {labels["route"] for labels in http} <= routes
@@ -180,3 +181,13 @@ def test_metrics_name_the_release_from_the_image(client, monkeypatch):
     samples = scrape(client)
 
     assert value(samples, "build_info", version="v1.2.3", revision="abc1234") == 1
+
+
+def test_an_unknown_method_is_counted_as_other_in_capitals_as_in_web(client):
+    # Flask matches no rule for a method it does not serve: the route reads as unmatched.
+    labels = {"service": "algorithm", "method": "OTHER", "route": "unmatched", "status": "405"}
+    before = value(scrape(client), "http_requests_total", **labels)
+
+    client.open("/health/live", method="BREW")
+
+    assert value(scrape(client), "http_requests_total", **labels) == before + 1

@@ -1,5 +1,4 @@
 import json
-from dataclasses import replace
 
 import pytest
 import redis
@@ -100,7 +99,7 @@ def test_a_version_over_model_max_bytes_cannot_be_activated(
     older = _publish(models_dir, trained_model, "a")
     newer = _publish(models_dir, trained_model, "b")
     size = sum(path.stat().st_size for path in (models_dir / "versions" / older).iterdir())
-    app = create_app(replace(settings, model_max_bytes=size - 1))
+    app = create_app(settings.replace(model_max_bytes=size - 1))
     client = authenticated(app.test_client())
     response = client.post(f"/models/{older}/activate")
     assert response.status_code == 409
@@ -113,7 +112,7 @@ def test_activation_is_a_503_when_no_worker_switches_in_time(
 ):
     older = _publish(models_dir, trained_model, "a")
     newer = _publish(models_dir, trained_model, "b")
-    app = create_app(replace(settings, activate_timeout_seconds=0.3))
+    app = create_app(settings.replace(activate_timeout_seconds=0.3))
     app.extensions["celery"].control.purge()
     response = authenticated(app.test_client()).post(
         f"/models/{older}/activate", headers={"X-Request-ID": "rid-activate"}
@@ -133,7 +132,7 @@ def test_activation_is_a_503_when_no_worker_switches_in_time(
 def test_activation_is_a_503_without_the_broker(settings, conn, models_dir, trained_model):
     older = _publish(models_dir, trained_model, "a")
     _publish(models_dir, trained_model, "b")
-    app = create_app(replace(settings, celery_broker_url="redis://127.0.0.1:1/0"))
+    app = create_app(settings.replace(celery_broker_url="redis://127.0.0.1:1/0"))
     response = authenticated(app.test_client()).post(f"/models/{older}/activate")
     assert response.status_code == 503
     assert "not switched" in response.get_json()["detail"]

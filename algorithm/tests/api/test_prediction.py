@@ -91,11 +91,9 @@ LONG = "x" * 101
     ],
 )
 def test_bad_input_is_a_400_with_field_errors(settings, body, field, model_version):
-    from dataclasses import replace
-
     from mlservice import create_app
 
-    strict = replace(settings, text_max_length=100, predict_batch_max=5)
+    strict = settings.replace(text_max_length=100, predict_batch_max=5)
     response = authenticated(create_app(strict).test_client()).post("/predict", json=body)
     assert response.status_code == 400
     payload = response.get_json()
@@ -197,11 +195,9 @@ def test_a_text_the_model_knows_nothing_of_is_flagged(client, model_version):
 
 
 def test_predict_refuse_unknown_gives_an_unknown_text_no_label(settings, model_version):
-    from dataclasses import replace
-
     from mlservice import create_app
 
-    refusing = replace(settings, predict_refuse_unknown=True)
+    refusing = settings.replace(predict_refuse_unknown=True)
     client = authenticated(create_app(refusing).test_client())
     body = client.post("/predict", json={"texts": ["zzzzqqq xxyyzz", "a python library"]})
     unknown, known = body.get_json()["predictions"]

@@ -4,7 +4,6 @@ import urllib.error
 import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -71,7 +70,7 @@ def test_post_train_rejects_any_body_but_an_empty_object(client, conn, kwargs, s
 
 
 def test_an_unreachable_broker_is_a_quick_503_and_frees_the_slot(settings, conn):
-    dead_broker = replace(settings, celery_broker_url="redis://127.0.0.1:1/15")
+    dead_broker = settings.replace(celery_broker_url="redis://127.0.0.1:1/15")
     response = authenticated(create_app(dead_broker).test_client()).post("/train")
     assert response.status_code == 503
     assert "not queued" in response.get_json()["detail"]
@@ -84,7 +83,7 @@ def test_an_unreachable_broker_is_a_quick_503_and_frees_the_slot(settings, conn)
 
 
 def test_an_unreachable_database_is_a_503(settings):
-    dead_db = replace(settings, database_url="postgresql://postgres@127.0.0.1:1/none")
+    dead_db = settings.replace(database_url="postgresql://postgres@127.0.0.1:1/none")
     client = authenticated(create_app(dead_db).test_client())
     for response in (client.post("/train"), client.get("/train")):
         assert response.status_code == 503

@@ -61,12 +61,12 @@ def running_worker(
     prometheus_dir = workdir / "worker-prometheus"
     env = {
         **os.environ,
-        "DATABASE_URL": settings.database_url,
+        "DATABASE_URL": settings.database_url.get_secret_value(),
         "CELERY_BROKER_URL": settings.celery_broker_url,
         "MODELS_DIR": str(settings.models_dir),
         "WORKER_HEARTBEAT_FILE": str(settings.worker_heartbeat_file),
-        "ML_SERVICE_TOKEN": settings.ml_service_token,
-        "MODEL_SIGNING_KEY": settings.model_signing_key,
+        "ML_SERVICE_TOKEN": settings.ml_service_token.get_secret_value(),
+        "MODEL_SIGNING_KEY": settings.model_signing_key.get_secret_value(),
         "TRAIN_LEASE_SECONDS": str(settings.train_lease_seconds),
         "TRAIN_MAX_ATTEMPTS": str(settings.train_max_attempts),
         "LOG_LEVEL": "INFO",

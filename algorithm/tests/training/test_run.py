@@ -2,7 +2,6 @@ import errno
 import socket
 import subprocess
 import sys
-from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -47,7 +46,7 @@ def test_a_job_trains_on_the_data_table_and_publishes_a_model(settings, conn, co
     insert_rows(conn, rows)
     job = jobs.create(conn)
 
-    version = training.run_training(str(job.job_id), replace(settings, train_batch_size=300))
+    version = training.run_training(str(job.job_id), settings.replace(train_batch_size=300))
 
     done = jobs.get(conn, job.job_id)
     assert done.status == "succeeded", done.error
@@ -105,7 +104,7 @@ def test_an_unexpected_error_fails_the_job_and_propagates(settings, conn, rows, 
     not_a_directory.write_text("")
     job = jobs.create(conn)
     with pytest.raises((FileExistsError, NotADirectoryError)):
-        training.run_training(str(job.job_id), replace(settings, models_dir=not_a_directory))
+        training.run_training(str(job.job_id), settings.replace(models_dir=not_a_directory))
     failed = jobs.get(conn, job.job_id)
     assert failed.status == "failed"
     assert failed.error.startswith(("FileExistsError", "NotADirectoryError"))
@@ -167,7 +166,7 @@ def test_a_run_reports_each_phase_in_order_on_its_job(settings, conn, corpus, mo
     training.run_training(
         str(job.job_id),
         # No budget cut, so every recipe is fitted whatever the machine's speed.
-        replace(settings, train_batch_size=300, train_recipe_budget_seconds=10**6),
+        settings.replace(train_batch_size=300, train_recipe_budget_seconds=10**6),
         announce_progress=announced.append,
     )
 
@@ -203,7 +202,7 @@ def test_the_running_job_renews_its_lease(settings, conn, rows, monkeypatch):
         wait_for(lambda: jobs.get(conn, job.job_id).heartbeat_at > started, timeout=10)
 
     _intercept_training(monkeypatch, wait_for_a_renewal)
-    training.run_training(str(job.job_id), replace(settings, train_lease_seconds=3))
+    training.run_training(str(job.job_id), settings.replace(train_lease_seconds=3))
     assert jobs.get(conn, job.job_id).status == "succeeded"
 
 
@@ -341,7 +340,7 @@ def _exploding_vocabulary(rows: int, words_per_row: int) -> list[tuple[str, str]
 def test_the_vocabulary_is_capped_at_train_max_features(settings, conn):
     insert_rows(conn, _exploding_vocabulary(400, 50))  # 20,000 distinct terms
     job = jobs.create(conn)
-    version = training.run_training(str(job.job_id), replace(settings, train_max_features=1000))
+    version = training.run_training(str(job.job_id), settings.replace(train_max_features=1000))
     assert jobs.get(conn, job.job_id).status == "succeeded"
     loaded = artifacts.load(settings.models_dir, version, signing_key=TEST_SIGNING_KEY)
     # Every recipe caps each of its vectorizers (words; characters n-grams too).
@@ -372,7 +371,7 @@ def test_a_model_whose_weights_exceed_model_max_bytes_fails_before_the_classifie
         lambda spec: built.append(spec) or real_build(spec),
     )
     job = jobs.create(conn)
-    limited = replace(settings, model_max_bytes=1_000_000)
+    limited = settings.replace(model_max_bytes=1_000_000)
     assert training.run_training(str(job.job_id), limited) is None
     failed = jobs.get(conn, job.job_id)
     assert failed.status == "failed"
@@ -386,7 +385,7 @@ def test_a_serialized_model_over_model_max_bytes_is_not_published(settings, conn
     current = publish(settings.models_dir, model={"m": 1}, vectorizer={"v": 1})
     job = jobs.create(conn)
     # The original SVC keeps support vectors: its size is only known once serialized.
-    limited = replace(settings, classifier="svc", model_max_bytes=50_000)
+    limited = settings.replace(classifier="svc", model_max_bytes=50_000)
     assert training.run_training(str(job.job_id), limited) is None
     failed = jobs.get(conn, job.job_id)
     assert failed.status == "failed"

@@ -7,12 +7,17 @@ start; see the table of variables in the repository's README.
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from redis.backoff import NoBackoff
 from redis.retry import Retry
+from sentry_sdk.integrations.django import DjangoIntegration
+from textclf_ops.logs import logging_config
+from textclf_ops.secrets import SettingError
+from textclf_ops.sentry import sentry_init
+from textclf_ops.settings import GunicornSettings
 
 from config.env import (
     env_bool,
-    env_choice,
     env_float,
     env_fraction,
     env_int,
@@ -21,10 +26,14 @@ from config.env import (
     env_secret,
     env_str,
 )
-from observability.logging import LOG_FORMATS, logging_config
-from observability.sentry import sentry_init
+from observability import SERVICE
 
 BASE_DIR = Path(__file__).resolve().parents[2]
+# The settings gunicorn.conf.py reads too (GUNICORN_*, LOG_*), read the same way.
+try:
+    _GUNICORN = GunicornSettings.from_env()
+except SettingError as exc:
+    raise ImproperlyConfigured(str(exc)) from None
 
 # --- core ---------------------------------------------------------------------------------
 # Secrets may also come from files: NAME_FILE=/run/secrets/... (see config.env.env_secret).
@@ -287,7 +296,7 @@ ML_SERVICE_READ_TIMEOUT = env_float("ML_SERVICE_READ_TIMEOUT", 30.0)
 # Empty here: local/test supply a development token, production requires it.
 ML_SERVICE_TOKEN = env_secret("ML_SERVICE_TOKEN")
 # One pooled HTTP connection per gunicorn thread, so concurrent requests never queue for one.
-ML_SERVICE_POOL_SIZE = env_int("GUNICORN_THREADS", 4)
+ML_SERVICE_POOL_SIZE = _GUNICORN.gunicorn_threads
 
 # --- bootstrap admin (management command `ensure_admin`) -----------------------------------
 ADMIN_USERNAME = env_str("ADMIN_USERNAME", "admin")
@@ -298,23 +307,27 @@ ADMIN_EMAIL = env_str("ADMIN_EMAIL", "admin@example.com")
 ENFORCE_STRONG_SECRETS = False
 
 # --- logging, errors ----------------------------------------------------------------------
-LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+# LOG_LEVEL, LOG_FORMAT and LOG_FLUSH_SECONDS, read as gunicorn.conf.py reads them.
+LOG_LEVEL = _GUNICORN.log_level
 # json: one object per line (containers); console: readable lines for local development.
-LOG_FORMAT = env_choice("LOG_FORMAT", "json", LOG_FORMATS)
-LOGGING_CONFIG = "observability.logging.configure_logging"
+LOG_FORMAT = _GUNICORN.log_format
+LOGGING_CONFIG = "textclf_ops.logs.configure_from_dict"
 # Log lines are written in batches, at most this late; warnings and errors at once.
-LOG_FLUSH_SECONDS = env_float("LOG_FLUSH_SECONDS", 1.0)
-LOGGING = logging_config(level=LOG_LEVEL, log_format=LOG_FORMAT, flush_seconds=LOG_FLUSH_SECONDS)
+LOG_FLUSH_SECONDS = _GUNICORN.log_flush_seconds
+LOGGING = logging_config(
+    service=SERVICE, level=LOG_LEVEL, fmt=LOG_FORMAT, flush_seconds=LOG_FLUSH_SECONDS
+)
 
-# Sentry is off unless SENTRY_DSN is set; events never carry PII (see observability.sentry).
+# Sentry is off unless SENTRY_DSN is set; events never carry PII (see textclf_ops.sentry).
 SENTRY_DSN = env_secret("SENTRY_DSN")
 SENTRY_ENVIRONMENT = env_str("SENTRY_ENVIRONMENT", "development")
 SENTRY_RELEASE = env_str("SENTRY_RELEASE", f"textclf@{env_str('IMAGE_TAG', 'dev')}")
 SENTRY_TRACES_SAMPLE_RATE = env_fraction("SENTRY_TRACES_SAMPLE_RATE", 0.0)
-if SENTRY_DSN:
-    sentry_init(
-        dsn=SENTRY_DSN,
-        environment=SENTRY_ENVIRONMENT,
-        release=SENTRY_RELEASE,
-        traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
-    )
+sentry_init(
+    service=SERVICE,
+    dsn=SENTRY_DSN,
+    environment=SENTRY_ENVIRONMENT,
+    release=SENTRY_RELEASE,
+    traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
+    integrations=[DjangoIntegration()],
+)

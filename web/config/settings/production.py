@@ -3,14 +3,16 @@
 Refuses to start without its secrets (DJANGO_SECRET_KEY, DATABASE_URL, ADMIN_PASSWORD,
 ML_SERVICE_TOKEN; each may come from a NAME_FILE) and DJANGO_ALLOWED_HOSTS, so a misconfigured
 deployment fails at boot instead of running with a guessable key. A secret that is a development
-value (config.env.DEVELOPMENT_SECRETS) or too short is refused the same way, naming the setting.
+value (textclf_ops.secrets.DEVELOPMENT_SECRETS) or too short is refused the same way, naming the
+setting.
 With its defaults, `manage.py check --deploy` reports no issues.
 """
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from textclf_ops.secrets import weak_secret
 
-from config.env import refuse_weak, require, weak_secret
+from config.env import refuse_weak, require
 
 from .base import *  # noqa: F403
 from .base import (

@@ -15,11 +15,11 @@ from urllib.parse import quote, urlencode
 
 import urllib3
 from django.conf import settings
+from textclf_ops.request_id import HEADER as request_id_header
+from textclf_ops.request_id import request_id_current
 from urllib3.exceptions import HTTPError, ProtocolError
 
 from integrations.ml_service.exceptions import MLServiceRejected, MLServiceUnavailable
-from observability.request_id import HEADER as request_id_header
-from observability.request_id import request_id_current
 
 
 @dataclass(frozen=True)

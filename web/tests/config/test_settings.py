@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from textclf_ops.secrets import DEVELOPMENT_SECRETS
 
 from config import env
 
@@ -204,7 +205,7 @@ def test_every_compose_default_secret_is_a_known_development_value():
     }
 
     assert defaults, "no secret defaults found: the pattern no longer matches the compose file"
-    assert defaults <= env.DEVELOPMENT_SECRETS
+    assert defaults <= DEVELOPMENT_SECRETS
 
 
 def test_local_settings_need_nothing():
@@ -259,3 +260,16 @@ def test_env_secret_refuses_an_ambiguous_or_unreadable_source(monkeypatch, varia
 
     with pytest.raises(ImproperlyConfigured, match=message):
         env.env_secret("T_S")
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("LOG_FORMAT", "xml"), ("LOG_FLUSH_SECONDS", "0"), ("GUNICORN_THREADS", "none")],
+)
+def test_a_bad_logging_or_gunicorn_value_fails_at_start_naming_it(name, value):
+    """Read as gunicorn.conf.py reads them (textclf_ops.settings), so both refuse alike."""
+    result = import_settings("config.settings.local", **{name: value})
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert f"{name}:" in result.stderr

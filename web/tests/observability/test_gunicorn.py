@@ -15,6 +15,9 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from textclf_ops import gunicorn_conf
+from textclf_ops.logs import ACCESS_FIELDS
+from textclf_ops.secrets import SettingError
 
 WEB_DIR = Path(__file__).resolve().parents[2]
 GUNICORN_CONF = WEB_DIR / "gunicorn.conf.py"
@@ -35,71 +38,30 @@ def write_stale_counter(directory: Path) -> None:
     assert list(directory.glob("counter_*.db"))
 
 
-@pytest.fixture
-def gunicorn_conf(monkeypatch, tmp_path) -> dict:
-    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
-    return runpy.run_path(str(GUNICORN_CONF))
-
-
-def test_defaults_are_sized_for_two_cores(monkeypatch):
-    for name in ("GUNICORN_WORKERS", "GUNICORN_THREADS", "GUNICORN_TIMEOUT", "FORWARDED_ALLOW_IPS"):
-        monkeypatch.delenv(name, raising=False)
-
+def test_the_shared_settings_and_hooks_are_in_force():
     conf = runpy.run_path(str(GUNICORN_CONF))
 
     assert (conf["workers"], conf["threads"], conf["timeout"]) == (2, 4, 60)
-    assert (conf["graceful_timeout"], conf["max_requests"], conf["max_requests_jitter"]) == (
-        30,
-        100_000,
-        10_000,
-    )
-    assert conf["worker_tmp_dir"] == "/dev/shm"  # noqa: S108
-    assert conf["forwarded_allow_ips"] == "*"
+    assert conf["on_starting"] is gunicorn_conf.on_starting
+    assert conf["child_exit"] is gunicorn_conf.child_exit
+    assert conf["logconfig_dict"]["formatters"]["service"]["service"] == "web"
 
 
-def test_settings_come_from_the_environment(monkeypatch):
-    monkeypatch.setenv("GUNICORN_WORKERS", "3")
-    monkeypatch.setenv("GUNICORN_THREADS", "8")
-    monkeypatch.setenv("GUNICORN_TIMEOUT", "90")
-    monkeypatch.setenv("FORWARDED_ALLOW_IPS", "172.31.250.0/24")
-
-    conf = runpy.run_path(str(GUNICORN_CONF))
-
-    assert (conf["workers"], conf["threads"], conf["timeout"]) == (3, 8, 90)
-    assert conf["forwarded_allow_ips"] == "172.31.250.0/24"
-
-
-def test_post_worker_init_exempts_the_loaded_app_from_full_collections(gunicorn_conf):
+def test_post_worker_init_loads_the_urlconf_then_freezes():
     gc.unfreeze()  # so that only the hook can have frozen anything
     try:
-        gunicorn_conf["post_worker_init"](None)
+        runpy.run_path(str(GUNICORN_CONF))["post_worker_init"](None)
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
 
 
-def test_on_starting_empties_the_metrics_directory_but_keeps_it(gunicorn_conf, tmp_path):
-    write_stale_counter(tmp_path)
-    (tmp_path / "leftover").mkdir()
+def test_a_bad_log_format_stops_gunicorn_naming_it(monkeypatch):
+    """It used to fall back to JSON silently."""
+    monkeypatch.setenv("LOG_FORMAT", "xml")
 
-    gunicorn_conf["on_starting"](SimpleNamespace())
-
-    assert tmp_path.is_dir()
-    assert list(tmp_path.iterdir()) == []
-
-
-def test_child_exit_drops_the_dead_workers_live_gauges(gunicorn_conf, tmp_path):
-    (tmp_path / "gauge_livesum_4242.db").write_bytes(b"")
-    (tmp_path / "gauge_livesum_4343.db").write_bytes(b"")
-    (tmp_path / "counter_4242.db").write_bytes(b"")
-
-    gunicorn_conf["child_exit"](SimpleNamespace(), SimpleNamespace(pid=4242))
-
-    # Counters of the dead worker stay: they are still part of the totals.
-    assert sorted(path.name for path in tmp_path.iterdir()) == [
-        "counter_4242.db",
-        "gauge_livesum_4343.db",
-    ]
+    with pytest.raises(SettingError, match="LOG_FORMAT"):
+        runpy.run_path(str(GUNICORN_CONF))
 
 
 def free_port() -> int:
@@ -189,6 +151,10 @@ def test_gunicorn_logs_json_lines_with_the_request_id(gunicorn):
     assert access[0]["logger"] == "gunicorn.access"
     assert access[0]["event"] == "GET /api/health/live 200"
     assert access[0]["service"] == "web"
+    # The one access-line shape, as in the ML service's log.
+    assert set(ACCESS_FIELDS) <= access[0].keys()
+    assert isinstance(access[0]["duration_ms"], float)
+    assert isinstance(access[0]["response_bytes"], int)
     assert any(line["logger"] == "gunicorn.error" for line in lines)
     # Python warnings too (e.g. whitenoise's, on a checkout without collected static files).
     assert all(line["service"] == "web" for line in lines)

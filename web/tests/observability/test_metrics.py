@@ -41,8 +41,8 @@ def test_requests_are_counted_by_route_template(anonymous_client, path, route, s
 
 
 @pytest.mark.django_db
-def test_an_unknown_method_is_counted_as_other(anonymous_client):
-    labels = {"method": "other", "route": "/api/health/live", "status": "405"}
+def test_an_unknown_method_is_counted_as_OTHER_as_in_the_ml_service(anonymous_client):
+    labels = {"method": "OTHER", "route": "/api/health/live", "status": "405"}
     before = requests_counted(**labels)
 
     anonymous_client.generic("BREW", "/api/health/live")

@@ -1,12 +1,10 @@
 """The prometheus-client multiprocess directory: prepared, wiped and tidied.
 
-prometheus-client picks multiprocess mode when it is first imported, from the environment, so
-`prepare` runs before anything imports `mlservice.observability.metrics` (create_app, gunicorn's
-master). The `celery` command imports it even earlier (Flower's CLI plugin), so the image sets the
-variable. Its contents belong to one run of one container: gunicorn's master wipes it before
-forking workers, the Celery worker when it starts; a dead process's "live" gauges are removed so
-they stop counting (gunicorn's child_exit, Celery's worker_process_shutdown). Counters of dead
-processes stay: totals must never go backwards.
+prometheus-client picks multiprocess mode when it is first imported, from the environment
+(PROMETHEUS_MULTIPROC_DIR), so the directory is named before anything imports it. Its contents
+belong to one run of one container: gunicorn's master wipes it before forking workers (and the
+Celery worker when it starts); a dead process's "live" gauges are removed so that they stop
+counting. Counters of dead processes stay: totals must never go backwards.
 """
 
 from __future__ import annotations
@@ -23,6 +21,17 @@ def prepare(directory: Path) -> None:
     os.environ.setdefault(ENV_VAR, str(directory))
 
 
+def configured_directory() -> Path | None:
+    value = os.environ.get(ENV_VAR)
+    return Path(value) if value else None
+
+
+def ensure_configured_directory() -> None:
+    """Create the directory the environment names, if it names one."""
+    if directory := configured_directory():
+        directory.mkdir(parents=True, exist_ok=True)
+
+
 def is_active() -> bool:
     """Whether prometheus-client really runs in multiprocess mode in this process."""
     from prometheus_client import values
@@ -30,15 +39,9 @@ def is_active() -> bool:
     return bool(getattr(values.ValueClass, "_multiprocess", False))
 
 
-def ensure_configured_directory() -> None:
-    """Create the directory the environment names, if it names one (see `metrics`)."""
-    configured = os.environ.get(ENV_VAR)
-    if configured:
-        Path(configured).mkdir(parents=True, exist_ok=True)
-
-
 def reset(directory: Path, *, keep_pid: int | None = None) -> None:
-    """Delete earlier runs' sample files; `keep_pid`'s own files survive."""
+    """Delete earlier runs' sample files (the directory itself may be a tmpfs mount point);
+    `keep_pid`'s own files survive."""
     prepare(directory)
     for path in directory.glob("*.db"):
         if keep_pid is not None and path.stem.endswith(f"_{keep_pid}"):

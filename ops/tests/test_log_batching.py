@@ -4,11 +4,13 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
-from mlservice.observability.log_batching import PIPE_BUF, BatchingStreamHandler
-from tests.conftest import ALGORITHM_DIR
+from textclf_ops.log_batching import PIPE_BUF, BatchingStreamHandler
+
+OPS_DIR = Path(__file__).resolve().parents[1]
 
 
 class RecordingStream(io.StringIO):
@@ -127,17 +129,13 @@ def test_a_forked_child_does_not_repeat_its_parents_pending_lines():
 def test_lines_still_pending_at_exit_are_written():
     script = (
         "import logging, sys;"
-        "from mlservice.observability.log_batching import BatchingStreamHandler;"
+        "from textclf_ops.log_batching import BatchingStreamHandler;"
         "logging.getLogger().addHandler(BatchingStreamHandler(sys.stdout, interval=3600));"
         "logging.getLogger().setLevel('INFO');"
         "logging.getLogger('textclf').info('said just before exiting')"
     )
     result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ALGORITHM_DIR,
-        capture_output=True,
-        text=True,
-        check=True,
+        [sys.executable, "-c", script], cwd=OPS_DIR, capture_output=True, text=True, check=True
     )
 
     assert result.stdout == "said just before exiting\n"

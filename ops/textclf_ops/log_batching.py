@@ -2,17 +2,14 @@
 
 In a container, every write to stdout travels through containerd-shim and dockerd, which wake
 up, frame and store it; measured at 400 lines/s, that is 0.25 ms of the host's CPU per write
-(json-file driver), a sixth of what this service spends on a whole prediction (BENCHMARKS.md);
-written 20 at a time, 35 µs per line. A line waits at most `interval` seconds; a record at
-`flush_level` (WARNING) or above goes out at once with everything before it, and so does a full
-batch. Lines are written at exit too (logging.shutdown flushes every handler).
+(json-file driver), a tenth of what web spends on a whole prediction (BENCHMARKS.md); written
+20 at a time, 35 µs per line. A line waits at most `interval` seconds; a record at `flush_level`
+(WARNING) or above goes out at once with everything before it, and so does a full batch. Lines
+are written at exit too (logging.shutdown flushes every handler).
 
 A batch never exceeds PIPE_BUF (4,096 bytes), the most a pipe writes atomically: the gunicorn
 workers share one stdout, and their lines must not interleave. A longer line goes alone, as
 every line did before.
-
-A twin of this module lives in the web service (observability/log_batching.py): the two images
-are built from separate contexts.
 """
 
 from __future__ import annotations
