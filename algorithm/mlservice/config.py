@@ -84,6 +84,9 @@ class Settings:
     train_max_attempts: int = 2
     # How long POST /models/<version>/activate waits for the worker to switch `current`.
     activate_timeout_seconds: float = 10.0
+    # Each API process follows the model versions in Postgres into MODELS_DIR: on every
+    # notification and at least this often (seconds); 0 turns the follower off.
+    model_sync_seconds: float = 2.0
     # Training caps, checked before anything is published. The vocabulary a TF-IDF keeps (terms
     # by frequency); the Debian corpus has about 80k terms, so the default leaves it whole.
     train_max_features: int = 200_000
@@ -138,6 +141,8 @@ class Settings:
             )
         if self.activate_timeout_seconds <= 0:
             raise ConfigError("ACTIVATE_TIMEOUT_SECONDS must be positive.")
+        if self.model_sync_seconds < 0:
+            raise ConfigError("MODEL_SYNC_SECONDS must be 0 (off) or positive.")
         if self.log_flush_seconds <= 0:
             raise ConfigError("LOG_FLUSH_SECONDS must be positive.")
         for name in (

@@ -10,7 +10,7 @@ from __future__ import annotations
 from celery import shared_task
 from flask import current_app
 
-from mlservice import artifacts, progress, training
+from mlservice import artifact_db, db, progress, training
 from mlservice.celery_app import ACTIVATE_TASK, TRAIN_TASK
 
 # Switching a symlink after verifying two files takes well under a second.
@@ -43,9 +43,11 @@ def train_model(self, job_id: str) -> None:
 )
 def activate_model(version: str) -> None:
     settings = current_app.config["SETTINGS"]
-    artifacts.activate(
-        settings.models_dir,
-        version,
-        signing_key=settings.model_signing_key,
-        max_bytes=settings.model_max_bytes,
-    )
+    with db.connect(settings) as conn:
+        artifact_db.activate(
+            conn,
+            version,
+            signing_key=settings.model_signing_key,
+            max_bytes=settings.model_max_bytes,
+        )
+        artifact_db.sync_quietly(conn, settings)

@@ -21,7 +21,7 @@ import structlog
 from celery.exceptions import SoftTimeLimitExceeded
 from kombu.exceptions import OperationalError as BrokerOperationalError
 
-from mlservice import artifacts, data_source, db, jobs, lease, metrics, progress
+from mlservice import artifact_db, artifacts, data_source, db, jobs, lease, metrics, progress
 from mlservice.config import Settings
 from mlservice.ml import text_classifier
 
@@ -221,8 +221,7 @@ def _train_and_publish(
 
     started = time.monotonic()
     report("publishing")
-    version = artifacts.publish(
-        settings.models_dir,
+    version, files = artifacts.signed_files(
         model=trained.classifier,
         vectorizer=trained.vectorizer,
         metadata={
@@ -233,12 +232,20 @@ def _train_and_publish(
             "metrics": trained.metrics,
             "parameters": trained.parameters,
         },
-        keep=settings.model_keep_versions,
         signing_key=settings.model_signing_key,
         fence=fence,
-        still_leased=keeper.still_held,
         max_bytes=settings.model_max_bytes,
     )
+    with db.connect(settings) as conn:
+        artifact_db.publish(
+            conn,
+            version,
+            files,
+            keep=settings.model_keep_versions,
+            fence=fence,
+            still_leased=keeper.still_held,
+        )
+        artifact_db.sync_quietly(conn, settings)
     run.phase("publish", started)
     return version, trained
 
