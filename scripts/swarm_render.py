@@ -19,7 +19,8 @@ COMPOSE_ONLY_KEYS = ("build", "depends_on", "restart", "container_name", "pull_p
 
 def render(config: dict) -> dict:
     config.pop("name", None)
-    stack = {"version": "3.9", **config}
+    # Extension fields only carried YAML anchors, resolved by now.
+    stack = {"version": "3.9", **{k: v for k, v in config.items() if not k.startswith("x-")}}
     for service in stack.get("services", {}).values():
         for key in COMPOSE_ONLY_KEYS:
             service.pop(key, None)
