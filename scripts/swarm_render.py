@@ -20,7 +20,10 @@ COMPOSE_ONLY_KEYS = ("build", "depends_on", "restart", "container_name", "pull_p
 def render(config: dict) -> dict:
     config.pop("name", None)
     # Extension fields only carried YAML anchors, resolved by now.
-    stack = {"version": "3.9", **{k: v for k, v in config.items() if not k.startswith("x-")}}
+    stack = {
+        "version": "3.9",
+        **{k: v for k, v in config.items() if not k.startswith("x-")},
+    }
     for service in stack.get("services", {}).values():
         for key in COMPOSE_ONLY_KEYS:
             service.pop(key, None)
@@ -37,7 +40,9 @@ def render(config: dict) -> dict:
 
 def main() -> None:
     config = yaml.safe_load(sys.stdin)
-    yaml.safe_dump(render(config), sys.stdout, sort_keys=False, default_flow_style=False)
+    yaml.safe_dump(
+        render(config), sys.stdout, sort_keys=False, default_flow_style=False
+    )
 
 
 if __name__ == "__main__":

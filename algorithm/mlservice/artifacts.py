@@ -25,7 +25,9 @@ else that moves `current` (an attacker, a hand-made link, a restore) leaves `las
 so every API process that refuses `current` falls back to the same version, read from the disk
 rather than from whatever that process happened to hold.
 
-Writers (only the worker: the API mounts the volume read-only) take the publish lock. A training
+Postgres is the system of record (mlservice.artifact_db): the worker publishes there, and every
+process copies versions and pointers into its MODELS_DIR with `install` and `point`.
+Writers take the publish lock. A training
 run publishes with its fence number: if a newer run (higher fence) has already published, or its
 job lost its lease, it publishes nothing, so a run that lost its lock cannot replace a newer model.
 """

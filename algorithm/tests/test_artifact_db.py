@@ -81,7 +81,9 @@ def test_activate_refuses_a_version_that_does_not_verify(ml_conn, conn, trained_
     good = publish(ml_conn, trained_model)
     bad = publish(ml_conn, trained_model)
     artifact_db.activate(ml_conn, good, signing_key=TEST_SIGNING_KEY)
-    conn.execute("UPDATE model_version SET model = model || '\\x00'::bytea WHERE version = %s", [bad])
+    conn.execute(
+        "UPDATE model_version SET model = model || '\\x00'::bytea WHERE version = %s", [bad]
+    )
 
     with pytest.raises(artifacts.ArtifactError) as refused:
         artifact_db.activate(ml_conn, bad, signing_key=TEST_SIGNING_KEY)
@@ -110,7 +112,9 @@ def test_sync_copies_versions_and_pointers_and_removes_what_is_gone(
     assert loaded.metadata["version"] == second
 
 
-def test_sync_leaves_a_directory_alone_while_nothing_was_published(ml_conn, tmp_path, model_version, models_dir):
+def test_sync_leaves_a_directory_alone_while_nothing_was_published(
+    ml_conn, tmp_path, model_version, models_dir
+):
     artifact_db.sync(ml_conn, models_dir)
     assert artifacts.current_version(models_dir) == model_version
     assert artifacts.local_versions(models_dir) == [model_version]
@@ -137,7 +141,8 @@ def test_a_replica_serves_the_last_good_version_when_current_does_not_verify(
     served = store.current()
 
     assert artifacts.current_version(node) == tampered_version
-    assert served is not None and served.version == good
+    assert served is not None
+    assert served.version == good
     assert "signature is invalid" in store.error()
 
 

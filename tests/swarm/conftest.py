@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 import swarm
 
 DATA_CSV = Path(

@@ -3,6 +3,7 @@ engine API (published on loopback) for services, and each node's nginx on its ow
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -115,7 +116,8 @@ _REPLICA_PREDICT = """
 import json, urllib.request
 token = open('/run/secrets/ml_service_token').read().strip()
 request = urllib.request.Request(
-    'http://127.0.0.1:8000/predict', data=json.dumps({'text': 'a library for parsing XML'}).encode(),
+    'http://127.0.0.1:8000/predict',
+    data=json.dumps({'text': 'a library for parsing XML'}).encode(),
     headers={'Content-Type': 'application/json', 'X-Service-Token': token})
 print(json.load(urllib.request.urlopen(request, timeout=10)).get('model_version'))
 """
@@ -232,5 +234,5 @@ class PredictionLoad:
 
     def report(self) -> LoadReport:
         times = sorted([self._started, *self._answered, self._ended])
-        gap = max(b - a for a, b in zip(times, times[1:], strict=False))
+        gap = max(b - a for a, b in itertools.pairwise(times))
         return LoadReport(self._count, len(self._failures), gap, self._failures[:10])

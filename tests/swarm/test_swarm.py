@@ -8,6 +8,7 @@ import json
 import time
 
 import pytest
+
 import swarm
 from swarm import Api, PredictionLoad, manager, running_tasks, wait_until
 
@@ -25,8 +26,12 @@ def test_every_service_converged_with_replicas_on_several_nodes():
     services = {
         line.split()[0]: line.split()[1]
         for line in manager(
-            "service", "ls", "--filter", f"label=com.docker.stack.namespace={swarm.STACK}",
-            "--format", "{{.Name}} {{.Replicas}}",
+            "service",
+            "ls",
+            "--filter",
+            f"label=com.docker.stack.namespace={swarm.STACK}",
+            "--format",
+            "{{.Name}} {{.Replicas}}",
         ).splitlines()
     }
     assert len(services) == 10, services
@@ -132,7 +137,9 @@ def test_prometheus_scrapes_every_replica():
         )
         if response.status_code != 200:
             return None
-        up = {r["metric"]["job"]: int(float(r["value"][1])) for r in response.json()["data"]["result"]}
+        up = {
+            r["metric"]["job"]: int(float(r["value"][1])) for r in response.json()["data"]["result"]
+        }
         wanted = {"web": 2, "algorithm": 2, "algorithm_celery": 1, "flower": 1}
         return up if all(up.get(job) == n for job, n in wanted.items()) else None
 
@@ -158,8 +165,14 @@ def test_a_rolling_update_of_web_and_algorithm_under_load_fails_no_request(figur
         for name, image in images.items():
             started = time.monotonic()
             manager(
-                "service", "update", "--detach=false", "--quiet", "--image", image,
-                swarm.service(name), timeout=900,
+                "service",
+                "update",
+                "--detach=false",
+                "--quiet",
+                "--image",
+                image,
+                swarm.service(name),
+                timeout=900,
             )
             figures[f"rolling update of {name} (2 replicas, start-first)"] = (
                 f"{time.monotonic() - started:.0f} s"
@@ -188,10 +201,18 @@ def _update_state(name: str) -> str | None:
 def test_a_broken_image_is_rolled_back_automatically(figures):
     broken = f"{swarm.HOST_REGISTRY}/textclf-algorithm:{swarm.IMAGE_TAG}-broken"
     swarm.run(
-        "docker", "build", "--quiet", "-t", broken, "-",
+        "docker",
+        "build",
+        "--quiet",
+        "-t",
+        broken,
+        "-",
+        # A release whose server cannot start: its gunicorn settings fail to load.
         input=(
             f"FROM textclf-algorithm:{swarm.IMAGE_TAG}\n"
-            'CMD ["python", "-c", "raise SystemExit(\'a broken release: exits at start\')"]\n'
+            "USER root\n"
+            "RUN echo 'raise SystemExit(\"a broken release\")' >> /app/gunicorn.conf.py\n"
+            "USER app\n"
         ),
     )
     swarm.run("docker", "push", "--quiet", broken)
@@ -200,7 +221,10 @@ def test_a_broken_image_is_rolled_back_automatically(figures):
     started = time.monotonic()
     with PredictionLoad(urls, STATE["token"]) as load:
         manager(
-            "service", "update", "--detach", "--image",
+            "service",
+            "update",
+            "--detach",
+            "--image",
             f"{swarm.NODE_REGISTRY}/textclf-algorithm:{swarm.IMAGE_TAG}-broken",
             swarm.service("algorithm"),
         )
