@@ -182,3 +182,9 @@ def test_every_api_process_follows_a_publish_within_seconds(
 def _predicted_version(client) -> str | None:
     response = client.post("/predict", json={"text": "a library for parsing XML files"})
     return response.get_json().get("model_version")
+
+
+def test_the_ml_role_cannot_rewrite_a_stored_version(ml_conn, trained_model):
+    version = publish(ml_conn, trained_model)
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        ml_conn.execute("UPDATE model_version SET model = ''::bytea WHERE version = %s", [version])
