@@ -75,7 +75,7 @@ test-prod: $(VENV)/e2e/.installed ## the same suite against the production overl
 	E2E_PROFILE=prod E2E_HTTP_PORT=18081 $(VENV)/e2e/bin/pytest -q tests/e2e
 
 test-swarm: $(VENV)/e2e/.installed ## a 3-node Docker Swarm (DinD) on this machine: deploy, scale, update, rollback, node loss (minutes)
-	tests/swarm/run
+	tests/swarm/run $(SWARM_TEST_ARGS)
 
 lint: $(VENV)/web/.installed ## ruff lint and format check on every Python service
 	$(VENV)/web/bin/ruff check web algorithm tests bench cli scripts/make_sample

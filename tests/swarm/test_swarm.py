@@ -146,6 +146,16 @@ def test_prometheus_scrapes_every_replica():
     wait_until(targets_up, timeout=90, interval=3, what="Prometheus scraping every replica")
 
 
+def test_flower_sees_every_worker():
+    def workers() -> dict | None:
+        response = Api(swarm.nginx_url(nginx_nodes()[0])).get(
+            "/flower/api/workers", params={"refresh": "true"}, auth=("ops", "ops")
+        )
+        return response.json() if response.status_code == 200 and response.json() else None
+
+    assert len(wait_until(workers, timeout=60, interval=3, what="Flower listing the worker")) == 1
+
+
 def _push_retagged(image: str, tag: str) -> str:
     """The same image under a new tag in the registry: an update the engine must roll out."""
     source = f"{image}:{swarm.IMAGE_TAG}"
@@ -262,14 +272,14 @@ def test_losing_a_worker_node_reschedules_its_replicas_and_the_service_answers(f
         swarm.run("docker", "kill", swarm.node_container(victim))
         wait_until(
             lambda: all(
-                len([t for t in running_tasks(name) if t.node != f"node{victim}"]) == 2
-                for name in ("web", "algorithm")
+                len([t for t in running_tasks(name) if t.node != f"node{victim}"]) == replicas
+                for name, replicas in (("web", 2), ("algorithm", 2), ("algorithm_celery", 1))
             ),
             timeout=300,
             interval=2,
-            what="web and algorithm back to 2 replicas on the remaining nodes",
+            what="web, algorithm and the worker back to full strength on the remaining nodes",
         )
-        figures[f"node{victim} killed: web and algorithm back to 2 replicas"] = (
+        figures[f"node{victim} killed: web, algorithm, worker back to full strength"] = (
             f"{time.monotonic() - stopped:.0f} s"
         )
         time.sleep(10)
