@@ -16,8 +16,9 @@ VENV := .venv
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: help up down logs ps demo test test-cli test-web test-algorithm test-e2e test-prod lint fmt clean \
-	backup restore bench chaos secrets cert test-swarm
+.PHONY: help up down logs ps demo test test-cli test-web test-algorithm test-bench test-harness test-e2e \
+	test-prod lint fmt clean backup restore bench chaos secrets cert release deploy promote rollback \
+	status smoke test-deploy test-deploy-records test-swarm
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -40,10 +41,12 @@ $(VENV)/%/.installed: %/requirements-dev.txt
 	$(VENV)/$*/bin/pip install --quiet -r $<
 	touch $@
 
-$(VENV)/e2e/.installed: tests/e2e/requirements.txt cli/requirements.txt cli/pyproject.toml
+# The suite's pins, the client it tests and the compose harness (tests/harness), both editable.
+$(VENV)/e2e/.installed: tests/e2e/requirements.txt cli/requirements.txt cli/pyproject.toml \
+		tests/harness/pyproject.toml
 	$(PYTHON) -m venv $(VENV)/e2e
 	$(VENV)/e2e/bin/pip install --quiet -r $< -r cli/requirements.txt
-	$(VENV)/e2e/bin/pip install --quiet --no-deps -e cli
+	$(VENV)/e2e/bin/pip install --quiet --no-deps -e cli -e tests/harness
 	touch $@
 
 # The command-line client: pinned dependencies, then the package itself (editable).
@@ -53,7 +56,7 @@ $(VENV)/cli/.installed: cli/requirements-dev.txt cli/requirements.txt cli/pyproj
 	$(VENV)/cli/bin/pip install --quiet --no-deps -e cli
 	touch $@
 
-test: lint test-cli test-web test-algorithm test-e2e test-prod ## everything: lint, unit/integration suites, end-to-end (base and prod overlay)
+test: lint test-cli test-web test-algorithm test-bench test-harness test-e2e test-prod test-deploy ## everything: lint, unit suites, end-to-end (base and prod overlay), staged deployment
 
 test-cli: $(VENV)/cli/.installed ## the command-line client's unit tests (no server needed)
 	cd cli && ../$(VENV)/cli/bin/pytest -q
@@ -68,6 +71,12 @@ test-algorithm: $(VENV)/algorithm/.installed ## Flask/Celery/ML tests against th
 	cd algorithm && DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
 		../$(VENV)/algorithm/bin/pytest -q
 
+test-bench: $(VENV)/algorithm/.installed ## the bench's in-process model against the ML service's code (no stack)
+	PYTHONPATH=algorithm $(VENV)/algorithm/bin/pytest -q bench/tests
+
+test-harness: $(VENV)/e2e/.installed ## the compose harness (tests/harness) against the engine: waits, failures, down -v
+	$(VENV)/e2e/bin/pytest -q tests/harness
+
 test-e2e: $(VENV)/e2e/.installed ## end-to-end through nginx on its own compose project (removed afterwards)
 	E2E_PROFILE=dev E2E_HTTP_PORT=18080 $(VENV)/e2e/bin/pytest -q tests/e2e
 
@@ -78,12 +87,12 @@ test-swarm: $(VENV)/e2e/.installed ## a 3-node Docker Swarm (DinD) on this machi
 	tests/swarm/run $(SWARM_TEST_ARGS)
 
 lint: $(VENV)/web/.installed ## ruff lint and format check on every Python service
-	$(VENV)/web/bin/ruff check web algorithm tests bench cli scripts/make_sample
-	$(VENV)/web/bin/ruff format --check web algorithm tests bench cli scripts/make_sample
+	$(VENV)/web/bin/ruff check web algorithm tests bench cli scripts/make_sample scripts/deploy
+	$(VENV)/web/bin/ruff format --check web algorithm tests bench cli scripts/make_sample scripts/deploy
 
 fmt: $(VENV)/web/.installed ## apply ruff formatting and safe fixes
-	$(VENV)/web/bin/ruff check --fix web algorithm tests bench cli scripts/make_sample
-	$(VENV)/web/bin/ruff format web algorithm tests bench cli scripts/make_sample
+	$(VENV)/web/bin/ruff check --fix web algorithm tests bench cli scripts/make_sample scripts/deploy
+	$(VENV)/web/bin/ruff format web algorithm tests bench cli scripts/make_sample scripts/deploy
 
 secrets: ## write strong random values for every blank production secret into .env (mode 600; existing values kept)
 	scripts/secrets
@@ -102,6 +111,30 @@ chaos: ## fault injection and a load run against a stack of its own (minutes; se
 
 bench: ## the benchmark suite on its own compose project; prints one table (see BENCHMARKS.md)
 	bench/run
+
+release: ## build web, algorithm and nginx once, tagged with the commit; writes releases/<tag>.json
+	scripts/deploy release $(if $(RELEASE),--tag $(RELEASE))
+
+deploy: ## roll a stage onto a release: make deploy STAGE=staging RELEASE=<tag> (deploy/<stage>.env)
+	scripts/deploy deploy $(STAGE) $(RELEASE)
+
+promote: ## deploy the release staging runs to production, if its staging smoke run passed
+	scripts/deploy promote
+
+rollback: ## back to the release a stage ran before: make rollback STAGE=production
+	scripts/deploy rollback $(STAGE)
+
+status: ## which release a stage runs, since when, the previous one: make status STAGE=staging
+	scripts/deploy status $(STAGE)
+
+smoke: $(VENV)/e2e/.installed ## the smoke suite against a stage, recorded for promote: make smoke STAGE=staging
+	scripts/deploy smoke $(STAGE)
+
+test-deploy-records: $(VENV)/e2e/.installed ## scripts/deploy's bookkeeping (promotion gate, status, rollback) without Docker; seconds
+	$(VENV)/e2e/bin/pytest -q tests/deploy/test_records.py
+
+test-deploy: $(VENV)/e2e/.installed ## releases, staging, promotion, rolling deploys under load, rollbacks (its own stacks)
+	$(VENV)/e2e/bin/pytest -q -s tests/deploy
 
 clean: ## remove the host-side virtualenvs
 	rm -rf $(VENV)

@@ -9,9 +9,10 @@ directory right: wiped before the first worker forks, dead workers' live gauges 
 import gc as _gc
 import os
 
-from mlservice import logs as _logs
-from mlservice import multiproc as _multiproc
 from mlservice.config import Settings as _Settings
+from mlservice.observability import build_info as _build_info
+from mlservice.observability import logs as _logs
+from mlservice.observability import multiproc as _multiproc
 
 # Underscored: gunicorn treats this module's public names as settings.
 _settings = _Settings.from_env()
@@ -43,10 +44,10 @@ worker_tmp_dir = "/dev/shm"  # noqa: S108 - not temp data
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
 errorlog = "-"
 loglevel = _settings.log_level.lower()
-# Access and error lines go through the service's JSON formatter (see mlservice.logs), which
-# makes the access line's fields from the atoms and replaces its message: the format is kept
-# short because it is still formatted first.
-logger_class = "mlservice.logs.GunicornLogger"
+# Access and error lines go through the service's JSON formatter (mlservice.observability.logs),
+# which makes the access line's fields from the atoms and replaces its message: the format is
+# kept short because it is still formatted first.
+logger_class = "mlservice.observability.logs.GunicornLogger"
 access_log_format = "%(m)s %(U)s %(s)s"
 logconfig_dict = _logs.gunicorn_logconfig(
     service="algorithm",
@@ -82,3 +83,8 @@ def on_starting(server):
 def child_exit(server, worker):
     """Master: a worker died or was recycled; its live gauges must stop counting."""
     _multiproc.mark_dead(worker.pid, _settings.prometheus_multiproc_dir)
+
+
+def when_ready(server):
+    """Master: say which release serves (also exported as `build_info`)."""
+    server.log.info("Serving release %(version)s (revision %(revision)s)", _build_info.release())

@@ -29,7 +29,7 @@ from bench.sections import (
     training,
 )
 from bench.service_api import PublicApi
-from bench.stack import Stack
+from bench.stack import BenchStack
 
 SECTIONS: dict[str, Callable[[Context], list[Row]]] = {
     "data_insert": data_insert.run,
@@ -47,16 +47,11 @@ def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s bench: %(message)s")
     signal.signal(signal.SIGTERM, _exit_on_sigterm)  # so that `finally` removes the stack
     config = BenchConfig.from_env()
-    stack = Stack(config)
+    stack = BenchStack.from_config(config)
     started = time.perf_counter()
     log.info("Starting compose project %s (quick=%s)", config.project, config.quick)
-    stack.down()  # a leftover of an interrupted run must not leak into this one
-    try:
-        stack.up()
+    with stack.running(keep=config.keep_stack):
         rows, crashed = _measure(config, stack)
-    finally:
-        if not config.keep_stack:
-            stack.down()
 
     title = f"make bench{' (BENCH_QUICK=1)' if config.quick else ''}"
     table = report.render(rows, title=title)
@@ -68,7 +63,7 @@ def main() -> int:
     return 1 if crashed else 0
 
 
-def _measure(config: BenchConfig, stack: Stack) -> tuple[list[Row], bool]:
+def _measure(config: BenchConfig, stack: BenchStack) -> tuple[list[Row], bool]:
     api = PublicApi(stack.base_url)
     api.log_in()
     with database.connect(stack.database_url) as db:

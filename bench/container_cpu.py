@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from bench.stack import Stack
+from bench.stack import BenchStack
 
 SHOWN_CPU_MS = 0.05  # per unit of work; less is noise from the stack's background work
 _CGROUP_V1 = "/sys/fs/cgroup/cpuacct/docker/{id}/cpuacct.usage"  # nanoseconds
@@ -28,7 +28,7 @@ _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 class CpuMeter:
     """Per-service CPU seconds between `start()` and `stop()`."""
 
-    def __init__(self, stack: Stack, services: tuple[str, ...]) -> None:
+    def __init__(self, stack: BenchStack, services: tuple[str, ...]) -> None:
         self._ids = {service: stack.container_id(service) for service in services}
         self._started: dict[str, float] = {}
 

@@ -9,15 +9,15 @@ import psycopg
 from bench import dataset
 from bench.config import REAL_ROWS, BenchConfig
 from bench.dataset import Row
+from bench.in_process import InProcessModel
 from bench.service_api import PublicApi
-from bench.stack import Stack
-from mlservice.inprocess import InProcessModel
+from bench.stack import BenchStack
 
 
 @dataclass
 class Context:
     config: BenchConfig
-    stack: Stack
+    stack: BenchStack
     api: PublicApi
     db: psycopg.Connection
     corpus: list[Row]

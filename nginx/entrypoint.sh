@@ -35,6 +35,33 @@ for range in $(printf '%s' "${TRUSTED_PROXY_RANGES:-}" | tr ',' ' '); do
     printf '%s 1;\n' "$range" >> /tmp/nginx/trusted_proxies.geo
 done
 
+# What a limit_req 429 says (templates/limits/): from a rate such as 50r/s or 600r/m, the requests
+# per period (X-RateLimit-Limit), the period in seconds (X-RateLimit-Reset: after it, that many
+# pass again) and the seconds until the next request passes (Retry-After).
+export_rate_limit() {
+    name=$1
+    rate=$2
+    case $rate in
+        *r/s) count=${rate%r/s} period=1 ;;
+        *r/m) count=${rate%r/m} period=60 ;;
+        *) count= ;;
+    esac
+    case $count in
+        '' | *[!0-9]* | 0*)
+            echo "$name must be a rate such as 50r/s or 600r/m, not '$rate'" >&2
+            exit 1
+            ;;
+    esac
+    export "${name}_LIMIT=$count" "${name}_PERIOD=$period" \
+        "${name}_RETRY_AFTER=$(((period + count - 1) / count))"
+}
+export_rate_limit NGINX_API_RATE "${NGINX_API_RATE:-}"
+export_rate_limit NGINX_ML_RATE "${NGINX_ML_RATE:-}"
+
+# scripts/deploy pins the upstreams here during a roll (then `nginx -s reload`); none at start.
+: > /tmp/nginx/deploy_upstreams.conf
+: > /tmp/nginx/deploy_pins.conf
+
 # NGINX_TLS=on (the prod overlay): HTTPS on 443 and a redirect on 80; otherwise plain HTTP on 80.
 case ${NGINX_TLS:-off} in
     on)
@@ -52,4 +79,5 @@ case ${NGINX_TLS:-off} in
 esac
 printf 'include /tmp/nginx/conf.d/servers/%s.conf;\n' "$servers" > /tmp/nginx/servers.conf
 
+echo "textclf-nginx release ${TEXTCLF_VERSION:-dev} (revision ${TEXTCLF_REVISION:-unknown})" >&2
 exec /docker-entrypoint.sh "$@"

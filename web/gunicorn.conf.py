@@ -11,6 +11,7 @@ from pathlib import Path
 
 from prometheus_client import multiprocess
 
+from observability import build_info
 from observability.logging import LOG_FORMATS, logging_config
 
 
@@ -101,3 +102,7 @@ def child_exit(server, worker) -> None:
     """A worker is gone (recycled, crashed, timed out): drop its live-gauge files."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         multiprocess.mark_process_dead(worker.pid)
+
+
+def when_ready(server) -> None:
+    server.log.info("Serving release %(version)s (revision %(revision)s)", build_info.release())

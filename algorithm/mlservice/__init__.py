@@ -17,7 +17,7 @@ from mlservice.config import Settings
 def create_app(config: Settings | None = None, *, service: str = "algorithm") -> Flask:
     settings = config or Settings.from_env()
 
-    from mlservice import logs, multiproc, sentry
+    from mlservice.observability import logs, multiproc, sentry
 
     logs.configure(
         service=service,
@@ -28,14 +28,14 @@ def create_app(config: Settings | None = None, *, service: str = "algorithm") ->
         flush_seconds=settings.log_flush_seconds if service == "algorithm" else None,
     )
     sentry.init(settings, service=service)
-    # Before anything imports prometheus-client (mlservice.metrics, below).
+    # Before anything imports prometheus-client (mlservice.observability.metrics, below).
     multiproc.prepare(settings.prometheus_multiproc_dir)
 
     app = Flask(__name__, static_folder=None)  # an API: no static files
     app.config.update(SETTINGS=settings, MAX_CONTENT_LENGTH=settings.max_request_bytes)
     app.json.sort_keys = False  # keep bodies in the documented field order
 
-    from mlservice import db, metrics
+    from mlservice import db
     from mlservice.api import (
         auth,
         errors,
@@ -46,8 +46,9 @@ def create_app(config: Settings | None = None, *, service: str = "algorithm") ->
         training,
     )
     from mlservice.api import metrics as metrics_api
-    from mlservice.celery_app import celery_init_app
-    from mlservice.model_store import ModelStore
+    from mlservice.observability import metrics
+    from mlservice.store.model_store import ModelStore
+    from mlservice.worker.celery_app import celery_init_app
 
     db.init_app(app)
     errors.register_error_handlers(app)
@@ -61,7 +62,7 @@ def create_app(config: Settings | None = None, *, service: str = "algorithm") ->
         max_bytes=settings.model_max_bytes,
     )
     if service == "algorithm" and settings.model_sync_seconds > 0:
-        from mlservice.artifact_db import Follower
+        from mlservice.store.artifact_db import Follower
 
         # Started by the first request of each gunicorn worker: a thread must not cross a fork.
         follower = Follower(settings, interval=settings.model_sync_seconds)

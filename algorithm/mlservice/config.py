@@ -96,6 +96,12 @@ class Settings:
     # before fitting when labels x features alone would exceed it; the API refuses to read more.
     # An API process holds about twice the model (classifier + the fast path's weights).
     model_max_bytes: int = 128 * 1024 * 1024
+    # Seconds a training may spend evaluating feature recipes (ml/recipes.py). The cheapest
+    # always runs; a costlier one is skipped when its estimated fit would end after this, so a
+    # large table falls back to the cheapest recipe (the job's metrics say so).
+    train_recipe_budget_seconds: float = 120.0
+    # A text with no term the model knows gets "unknown": true; with this set, also no label.
+    predict_refuse_unknown: bool = False
     # "production" (the prod overlay) refuses the development defaults of the secrets above and
     # any key, token or password shorter than 32 characters, naming each.
     environment: str = "development"
@@ -143,6 +149,8 @@ class Settings:
             raise ConfigError("ACTIVATE_TIMEOUT_SECONDS must be positive.")
         if self.model_sync_seconds < 0:
             raise ConfigError("MODEL_SYNC_SECONDS must be 0 (off) or positive.")
+        if self.train_recipe_budget_seconds < 0:
+            raise ConfigError("TRAIN_RECIPE_BUDGET_SECONDS must not be negative.")
         if self.log_flush_seconds <= 0:
             raise ConfigError("LOG_FLUSH_SECONDS must be positive.")
         for name in (
@@ -193,10 +201,20 @@ class Settings:
 
 
 # Parsers other than the default's own type.
+def _parse_bool(raw: str) -> bool:
+    value = raw.lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(raw)
+
+
 _PARSERS: dict[str, Callable[[str], object]] = {
     "log_level": str.upper,
     "log_format": str.lower,
     "environment": str.lower,
+    "predict_refuse_unknown": _parse_bool,
 }
 
 

@@ -67,7 +67,7 @@ BEGIN
 END $$;
 
 -- Model versions (issue 15): the signed files of each kept version, so that every API replica,
--- on any node, copies them into its own MODELS_DIR (mlservice.artifact_db). Added by the worker
+-- on any node, copies them into its own MODELS_DIR (mlservice.store.artifact_db). Added by the worker
 -- in one transaction with the pointer below; versions beyond MODEL_KEEP_VERSIONS are deleted.
 CREATE TABLE IF NOT EXISTS model_version (
     version    text        PRIMARY KEY,

@@ -30,7 +30,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from mlservice import create_app, db
 from mlservice.config import Settings
 from mlservice.ml import text_classifier
-from tests.helpers import (
+from tests.support import (
     TEST_SERVICE_TOKEN,
     TEST_SIGNING_KEY,
     authenticated,

@@ -47,6 +47,8 @@ def test_environment_overrides_defaults():
             "TRAIN_BATCH_SIZE": "10",
             "BROKER_CONNECT_TIMEOUT": "0.5",
             "LOG_LEVEL": "debug",
+            "TRAIN_RECIPE_BUDGET_SECONDS": "30.5",
+            "PREDICT_REFUSE_UNKNOWN": "true",
         }
     )
     assert settings.models_dir == Path("/tmp/m")
@@ -54,6 +56,8 @@ def test_environment_overrides_defaults():
     assert settings.train_batch_size == 10
     assert settings.broker_connect_timeout == 0.5
     assert settings.log_level == "DEBUG"
+    assert settings.train_recipe_budget_seconds == 30.5
+    assert settings.predict_refuse_unknown is True
 
 
 def test_blank_values_keep_the_default():
@@ -79,6 +83,8 @@ def test_blank_values_keep_the_default():
         ("TRAIN_MAX_FEATURES", "0", "TRAIN_MAX_FEATURES must be at least 1"),
         ("TRAIN_MAX_LABELS", "1", "TRAIN_MAX_LABELS must be at least 2"),
         ("MODEL_MAX_BYTES", "0", "MODEL_MAX_BYTES must be at least 1"),
+        ("TRAIN_RECIPE_BUDGET_SECONDS", "-1", "TRAIN_RECIPE_BUDGET_SECONDS must not be negative"),
+        ("PREDICT_REFUSE_UNKNOWN", "maybe", "PREDICT_REFUSE_UNKNOWN has an invalid value"),
     ],
 )
 def test_invalid_values_fail_fast_naming_the_variable(name, value, message):
@@ -178,3 +184,10 @@ def test_development_keeps_the_compose_defaults():
 def test_an_unknown_environment_is_refused():
     with pytest.raises(ConfigError, match="ENVIRONMENT must be one of development, production"):
         Settings.from_env({"ENVIRONMENT": "prod"})
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [("1", True), ("YES", True), ("off", False), ("False", False)]
+)
+def test_predict_refuse_unknown_reads_the_usual_spellings(value, expected):
+    assert Settings.from_env({"PREDICT_REFUSE_UNKNOWN": value}).predict_refuse_unknown is expected

@@ -16,9 +16,9 @@ import pytest
 from prometheus_client.mmap_dict import MmapedDict
 from prometheus_client.parser import text_string_to_metric_families
 
-from mlservice import artifacts
+from mlservice.store import artifacts
 from tests.conftest import ALGORITHM_DIR
-from tests.helpers import TEST_SERVICE_TOKEN, TEST_SIGNING_KEY, publish_trained, wait_for
+from tests.support import TEST_SERVICE_TOKEN, TEST_SIGNING_KEY, publish_trained, wait_for
 from tests.support.worker_process import free_port
 
 REQUESTS = 30
@@ -105,9 +105,11 @@ def test_metrics_add_up_over_workers_and_restarts(gunicorn):
                 break
     assert len(answered) == REQUESTS
 
+    # Retried like the requests above: the scrape too may reach a worker being recycled.
+    exposition = wait_for(lambda: _get(f"{base_url}/metrics"), timeout=10).decode()
     samples = {
         (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in text_string_to_metric_families(_get(f"{base_url}/metrics").decode())
+        for family in text_string_to_metric_families(exposition)
         for sample in family.samples
     }
     live = (("method", "GET"), ("route", "/health/live"), ("service", "algorithm"))

@@ -36,3 +36,8 @@ def test_environment_overrides_the_file(monkeypatch):
 
 def test_defaults_without_a_file():
     assert config.load() == config.Settings(url=config.DEFAULT_URL, token=None)
+
+
+def test_a_ca_file_comes_from_the_environment(monkeypatch):
+    monkeypatch.setenv("TEXTCLF_CA_FILE", "/etc/textclf/staging.pem")
+    assert config.load().ca_file == "/etc/textclf/staging.pem"

@@ -3,11 +3,13 @@ one readable sentence with an exit code (ApiError)."""
 
 from __future__ import annotations
 
+import ssl
 import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+import certifi
 import httpx
 
 # Exit codes, also listed in `textclf --help`.
@@ -109,6 +111,12 @@ def describe(response: httpx.Response) -> ApiError:
     return ApiError(f"{detail} (HTTP {status}).", status=status, body=body)
 
 
+def _ssl_context(ca_file: str) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=certifi.where())
+    context.load_verify_locations(cafile=ca_file)
+    return context
+
+
 class Client:
     def __init__(
         self,
@@ -117,6 +125,7 @@ class Client:
         *,
         timeout: float = 60.0,
         transport: httpx.BaseTransport | None = None,
+        ca_file: str | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.url = url.rstrip("/")
@@ -128,6 +137,8 @@ class Client:
             headers=headers,
             timeout=httpx.Timeout(timeout, connect=5.0),
             transport=transport,
+            # A CA file adds to the default trust (certifi), it does not replace it.
+            verify=_ssl_context(ca_file) if ca_file else True,
         )
         self._sleep = sleep
 

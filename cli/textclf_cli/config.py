@@ -3,6 +3,8 @@
 $XDG_CONFIG_HOME/textclf/config.toml (~/.config/... by default), the directory 0700 and the
 file 0600, written to a temporary file and renamed so a crash never leaves half a token.
 TEXTCLF_URL and TEXTCLF_TOKEN override the file (CI, containers, one-off calls).
+TEXTCLF_CA_FILE names a PEM file of certificates to trust besides the usual ones (a staging
+stack's self-signed certificate, a company CA).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ DEFAULT_URL = "http://localhost:8080"
 class Settings:
     url: str
     token: str | None
+    ca_file: str | None = None
 
 
 def config_dir() -> Path:
@@ -46,7 +49,8 @@ def load() -> Settings:
             stored = tomllib.load(handle)
     url = os.environ.get("TEXTCLF_URL") or stored.get("url") or DEFAULT_URL
     token = os.environ.get("TEXTCLF_TOKEN") or stored.get("token") or None
-    return Settings(url=url.rstrip("/"), token=token)
+    ca_file = os.environ.get("TEXTCLF_CA_FILE") or None
+    return Settings(url=url.rstrip("/"), token=token, ca_file=ca_file)
 
 
 def save(settings: Settings) -> Path:

@@ -51,7 +51,8 @@ err = Console(stderr=True, soft_wrap=True)
 
 EPILOG = """exit codes: 0 ok, 1 API error, 2 usage or unreadable file, 3 cannot connect,
 4 not authenticated or forbidden, 5 some rows rejected, 6 rate-limited.
-environment: TEXTCLF_URL and TEXTCLF_TOKEN override the saved login."""
+environment: TEXTCLF_URL and TEXTCLF_TOKEN override the saved login; TEXTCLF_CA_FILE names
+a PEM file of extra certificates to trust (a self-signed staging certificate)."""
 
 
 class UsageError(Exception):
@@ -63,20 +64,21 @@ def _client(args: argparse.Namespace) -> Client:
     url = (getattr(args, "url", None) or settings.url).rstrip("/")
     if not settings.token:
         raise ApiError("Not logged in: run textclf login (or set TEXTCLF_TOKEN).", exit_code=4)
-    return Client(url, settings.token)
+    return Client(url, settings.token, ca_file=settings.ca_file)
 
 
 # login ------------------------------------------------------------------------------------------
 
 
 def cmd_login(args: argparse.Namespace) -> int:
-    url = (args.url or config.load().url).rstrip("/")
+    settings = config.load()
+    url = (args.url or settings.url).rstrip("/")
     username = args.username or input("Username: ")
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = getpass.getpass("Password: ")
-    with Client(url) as client:
+    with Client(url, ca_file=settings.ca_file) as client:
         # Login is throttled: a 429 is reported, not waited out.
         answer = client.post(
             "/api/auth/token/",

@@ -1,7 +1,7 @@
 """The compose project that `make chaos` owns: its name, port, services, users and corpus.
 
-Both the fault suite (conftest.py) and the load run (tests/load/run_load.py) address the stack
-through this module, which reuses the end-to-end suite's Stack and Api (tests/e2e) unchanged.
+Both the fault suite (conftest.py) and the load run (run_load.py) address the stack through this
+module, built on the compose harness (tests/harness).
 Run as a script it brings the stack up or removes it: `python tests/chaos/chaos_stack.py up|down`.
 """
 
@@ -11,23 +11,13 @@ import csv
 import gzip
 import os
 import random
-import subprocess
 import sys
 import time
-from pathlib import Path
 
-E2E_DIR = Path(__file__).resolve().parents[1] / "e2e"
-if str(E2E_DIR) not in sys.path:
-    sys.path.insert(0, str(E2E_DIR))
-
-from api import Api  # noqa: E402  (tests/e2e, put on the path just above)
-from stack import REPO_ROOT, Stack  # noqa: E402
+from harness import DATA_CSV, Api, Stack
 
 PROJECT = os.environ.get("CHAOS_PROJECT", "textclf-chaos")
 HTTP_PORT = int(os.environ.get("CHAOS_HTTP_PORT", "18082"))
-DATA_CSV = Path(
-    os.environ.get("DATA_CSV", REPO_ROOT.parent / "shared" / "data" / "debian-packages.csv.gz")
-)
 ADMIN_USERNAME = "chaos-admin"
 ADMIN_PASSWORD = "chaos-admin-password"
 CONSUMER_USERNAME = "chaos-consumer"
@@ -47,20 +37,7 @@ SERVICES = (
 # Makes the `models` volume a small tmpfs (tests/chaos/test_disk_full.py).
 DISK_FULL_OVERRIDE = "tests/chaos/docker-compose.disk-full.yml"
 
-# On machines without a registry the Makefile exports the stand-in images; a direct pytest run
-# reads the same file.
-STANDINS = REPO_ROOT.parent / "shared" / "docker" / "standins.env"
-
-
-def _standin_images() -> dict[str, str]:
-    if "PYTHON_IMAGE" in os.environ or not STANDINS.is_file():
-        return {}
-    pairs = (line.split("=", 1) for line in STANDINS.read_text().splitlines() if "=" in line)
-    return {k.strip(): v.strip() for k, v in pairs if not k.lstrip().startswith("#")}
-
-
 ENV = {
-    **_standin_images(),
     "ADMIN_USERNAME": ADMIN_USERNAME,
     "ADMIN_PASSWORD": ADMIN_PASSWORD,
     # Our own image tag, so a chaos build never replaces the images `make up` runs.
@@ -80,16 +57,6 @@ def chaos_stack(*, disk_full: bool = False) -> Stack:
     return Stack(
         project=PROJECT, http_port=HTTP_PORT, compose_files=files, services=SERVICES, env=ENV
     )
-
-
-def up(stack: Stack) -> None:
-    """`up --wait`, then check that every long-running service really runs (compose can exit 0
-    without having started anything, e.g. when an image cannot be pulled)."""
-    stack.up()
-    running = set(stack.compose("ps", "--status", "running", "--services").stdout.split())
-    missing = [s for s in SERVICES if not s.endswith("_migrate") and s not in running]
-    if missing:
-        raise RuntimeError(f"not running after up: {missing}\n{stack.logs()[-5000:]}")
 
 
 def admin_token(stack: Stack) -> str:
@@ -147,22 +114,18 @@ def train(api: Api, *, timeout: float = 900) -> dict:
 
 
 def main(argv: list[str]) -> int:
+    """`up`: build, start and wait (the harness raises with the failing services' logs);
+    `down`: remove it with its volumes."""
     stack = chaos_stack()
     command = argv[1] if len(argv) > 1 else ""
-    try:
-        if command == "up":
-            up(stack)
-            Api(stack.base_url).wait_until_ready()
-        elif command == "down":
-            stack.down(volumes=True)
-        else:
-            print(f"usage: {argv[0]} up|down", file=sys.stderr)
-            return 2
-    except subprocess.CalledProcessError as exc:
-        print(exc.stdout, exc.stderr, sep="\n", file=sys.stderr)
-        if command == "up":
-            print(stack.logs()[-20000:], file=sys.stderr)
-        return 1
+    if command == "up":
+        stack.up()
+        Api(stack.base_url).wait_until_ready()
+    elif command == "down":
+        stack.down(volumes=True)
+    else:
+        print(f"usage: {argv[0]} up|down", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -11,19 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from api import Api
 from background import BackgroundLoad
-from chaos_stack import (
-    REPO_ROOT,
-    admin_token,
-    chaos_stack,
-    consumer_token,
-    load_rows,
-    read_corpus,
-    train,
-    up,
-)
-from harness import ModelReferences
+from chaos_stack import admin_token, chaos_stack, consumer_token, load_rows, read_corpus, train
+from faults import ModelReferences
+from harness import REPO_ROOT, Api
 
 MODULE_ORDER = (
     "test_celery_settings",
@@ -75,7 +66,7 @@ def pytest_terminal_summary(terminalreporter):
 @pytest.fixture(scope="session")
 def stack():
     stack = chaos_stack()
-    up(stack)  # `tests/chaos/run` already started it; this is a no-op then
+    stack.up()  # `tests/chaos/run` already started it; this is a no-op then
     Api(stack.base_url).wait_until_ready()
     return stack
 

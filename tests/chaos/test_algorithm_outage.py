@@ -3,7 +3,7 @@ the data API stay healthy; predictions come back by themselves when the ML API r
 
 import time
 
-from harness import FAST_503_SECONDS, compose_seconds, container_health, timed_request, wait_until
+from faults import FAST_503_SECONDS, compose_seconds, timed_request, wait_until
 
 # Spans at least two healthchecks of web and nginx (every 10 s).
 OUTAGE_SECONDS = 25
@@ -34,8 +34,8 @@ def test_algorithm_down(stack, admin, consumer, current_model, background, probe
                     consumer.get("/healthz").status_code,
                     consumer.get("/api/health/").status_code,
                     consumer.get("/api/data/", params={"page_size": 1}).status_code,
-                    container_health(stack, "web"),
-                    container_health(stack, "nginx"),
+                    stack.health("web"),
+                    stack.health("nginx"),
                 )
             )
             time.sleep(1)

@@ -8,8 +8,8 @@ failure lists everything that went wrong during the outage.
 
 import time
 
-from api import Api
-from harness import FAST_503_SECONDS, compose_seconds, timed_request, wait_until
+from faults import FAST_503_SECONDS, compose_seconds, timed_request, wait_until
+from harness import Api
 
 OUTAGE_SECONDS = 10  # of background traffic while Postgres is down
 # Predictions before the outage: the consumer is an active one, known to every web worker.

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from chaos_stack import PROJECT, chaos_stack, load_rows, row_count, train, up
+from chaos_stack import PROJECT, chaos_stack, load_rows, row_count, train
 
 SMALL_ROWS = 2000
 NO_SPACE = re.compile(r"no space|ENOSPC|disk.*full|full.*disk|errno 28", re.IGNORECASE)
@@ -26,7 +26,7 @@ def swap_models_volume(*, disk_full: bool) -> None:
         check=True,
         capture_output=True,
     )
-    up(chaos_stack(disk_full=disk_full))
+    chaos_stack(disk_full=disk_full).up()
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from api import Api
 from chaos_stack import train
+from harness import Api
 
 SWITCH_BOUND_SECONDS = 1.0
 WATCH_SECONDS = 3.0

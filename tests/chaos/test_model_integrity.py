@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from api import Api
 from chaos_stack import train
+from harness import Api
 from test_model_activation import served_versions
 
 TAMPER = r"""

@@ -4,8 +4,8 @@ exact (the load run afterwards prepares its own data)."""
 
 import time
 
-from api import Api
 from chaos_stack import admin_token
+from harness import Api
 
 
 def snapshot(api) -> dict:

@@ -3,7 +3,7 @@ everything recovers by itself when Redis is back."""
 
 import time
 
-from harness import FAST_503_SECONDS, compose_seconds, timed_request, wait_until
+from faults import FAST_503_SECONDS, compose_seconds, timed_request, wait_until
 
 PROBES = 3
 OUTAGE_SECONDS = 10  # of background traffic while Redis is down

@@ -5,7 +5,7 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
-from api import Api
+from harness import Api
 
 CONCURRENT = 10
 

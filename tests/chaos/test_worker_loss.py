@@ -10,7 +10,7 @@ import time
 import pytest
 
 from chaos_stack import train
-from harness import kill_training_process, wait_healthy, wait_until
+from faults import kill_training_process, wait_until
 
 # The contract's lease (60 s) and heartbeat (10 s), a training of the full table, and slack.
 JOB_END_TIMEOUT = 360
@@ -125,15 +125,15 @@ def test_a_job_whose_worker_vanished_is_failed_with_a_reason(
     job_id = start_training(admin)
     wait_running(admin, job_id)
     time.sleep(3)
-    stack.compose("kill", "-s", "SIGKILL", "algorithm_celery")
+    stack.kill("algorithm_celery")
     killed_at = time.monotonic()
     try:
         job = admin.wait_for_job(job_id, timeout=JOB_END_TIMEOUT)
         measured["worker_gone_to_failed_seconds"] = round(time.monotonic() - killed_at, 1)
         measured["error"] = job["error"]
     finally:
-        stack.compose("start", "algorithm_celery")
-        wait_healthy(stack, "algorithm_celery")
+        stack.start("algorithm_celery")
+        stack.wait_healthy("algorithm_celery")
     assert job["status"] == "failed", job
     assert job["error"], job
     measured.update(assert_previous_model_served(background, started, {previous}))

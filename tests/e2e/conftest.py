@@ -10,16 +10,11 @@ import secrets
 import subprocess
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
-from api import Api
-from stack import REPO_ROOT, Stack
+from harness import DATA_CSV, REPO_ROOT, Api, Stack
 
-DATA_CSV = Path(
-    os.environ.get("DATA_CSV", REPO_ROOT.parent / "shared" / "data" / "debian-packages.csv.gz")
-)
 ADMIN_USERNAME = "e2e-admin"
 # Generated per run, as `make secrets` does for a deployment: the prod overlay refuses
 # development values and anything shorter than 32 characters.
@@ -120,16 +115,15 @@ def stack(profile, tls_files):
     ca_bundle = os.environ.get("REQUESTS_CA_BUNDLE")
     if stack.ca_file:
         os.environ["REQUESTS_CA_BUNDLE"] = stack.ca_file
-    stack.down(volumes=True)  # a leftover from an interrupted run must not leak into this one
-    stack.up()
-    yield stack
-    if os.environ.get("E2E_KEEP_STACK") != "1":
-        stack.down(volumes=True)
-    if stack.ca_file:
-        if ca_bundle is None:
-            os.environ.pop("REQUESTS_CA_BUNDLE", None)
-        else:
-            os.environ["REQUESTS_CA_BUNDLE"] = ca_bundle
+    try:
+        with stack.running(keep=os.environ.get("E2E_KEEP_STACK") == "1"):
+            yield stack
+    finally:
+        if stack.ca_file:
+            if ca_bundle is None:
+                os.environ.pop("REQUESTS_CA_BUNDLE", None)
+            else:
+                os.environ["REQUESTS_CA_BUNDLE"] = ca_bundle
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import requests
 
-from stack import Stack
+from harness import Stack
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",

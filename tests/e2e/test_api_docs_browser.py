@@ -35,7 +35,7 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="module")
-def browser(monkeypatch_module):
+def browser(stack, monkeypatch_module):
     # Were selenium-manager ever consulted, it must not go online for a driver or a browser.
     monkeypatch_module.setenv("SE_OFFLINE", "true")
     options = webdriver.ChromeOptions()
@@ -51,6 +51,9 @@ def browser(monkeypatch_module):
     ):
         options.add_argument(argument)
     options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
+    # The prod profile serves the self-signed certificate of `make cert`; chromium has no
+    # per-run trust store to add it to, so this browser accepts it (TLS has its own tests).
+    options.accept_insecure_certs = bool(stack.ca_file)
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
     yield driver
     driver.quit()

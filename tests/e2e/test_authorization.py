@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from api import Api
+from harness import Api
 
 UNKNOWN_VERSION = "20261127T010203.000000Z-abcdef"
 UNKNOWN_JOB = "00000000-0000-4000-8000-000000000000"
@@ -31,6 +31,7 @@ TABLE = [
     ("DELETE", f"/api/data/{UNKNOWN_ID}/", None, (401, 404, 404)),
     ("POST", "/api/predict/", {}, (401, 400, 400)),
     ("GET", "/api/models/", None, (401, 200, 200)),
+    ("GET", f"/api/models/{UNKNOWN_VERSION}/", None, (401, 404, 404)),
     ("POST", f"/api/models/{UNKNOWN_VERSION}/activate/", None, (401, 403, 404)),
     ("GET", "/api/train/", None, (401, 200, 200)),
     ("POST", "/api/train/", NO, (401, 403, 400)),
@@ -46,6 +47,7 @@ TABLE = [
     ("GET", "/ml/health/live", None, (200, 200, 200)),
     ("POST", "/ml/predict", {}, (401, 400, 400)),
     ("GET", "/ml/models", None, (401, 200, 200)),
+    ("GET", f"/ml/models/{UNKNOWN_VERSION}", None, (401, 404, 404)),
     ("POST", f"/ml/models/{UNKNOWN_VERSION}/activate", None, (401, 403, 404)),
     ("GET", "/ml/train", None, (401, 200, 200)),
     ("POST", "/ml/train", NO, (401, 403, 400)),

@@ -18,14 +18,15 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from api import Api
 from conftest import ADMIN_PASSWORD, ADMIN_USERNAME
+from harness import Api
 
 
 class Cli:
-    def __init__(self, home: Path, base_url: str) -> None:
+    def __init__(self, home: Path, base_url: str, ca_file: str | None = None) -> None:
         self.home = home
         self.base_url = base_url
+        self.ca_file = ca_file
 
     def env(self, **extra: str) -> dict[str, str]:
         env = {key: value for key, value in os.environ.items() if not key.startswith("TEXTCLF_")}
@@ -33,6 +34,8 @@ class Cli:
             XDG_CONFIG_HOME=str(self.home / "config"),
             XDG_STATE_HOME=str(self.home / "state"),
             COLUMNS="200",
+            # the prod profile's self-signed certificate
+            **({"TEXTCLF_CA_FILE": self.ca_file} if self.ca_file else {}),
             **extra,
         )
         return env
@@ -54,7 +57,7 @@ class Cli:
 @pytest.fixture(scope="session")
 def cli(stack, tmp_path_factory) -> Cli:
     """Logged in as the staff admin once: login is throttled."""
-    cli = Cli(tmp_path_factory.mktemp("textclf-home"), stack.base_url)
+    cli = Cli(tmp_path_factory.mktemp("textclf-home"), stack.base_url, stack.ca_file)
     result = cli(
         "login",
         "--url",

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from api import Api
+from harness import Api
 
 
 def test_nginx_answers_its_own_health(anonymous):

@@ -34,7 +34,7 @@ def nginx_log_entries(stack, request_id: str) -> list[dict]:
 
 
 def nested_json(size: int) -> bytes:
-    """The body that took web from 135 to 540 MiB: `[[],[],...]`, `size` bytes."""
+    """The body that once cost web hundreds of MiB (SECURITY.md): `[[],[],...]`, `size` bytes."""
     count = (size - 1) // 3
     return b"[" + b"[]," * (count - 1) + b"[]]"
 

@@ -15,8 +15,8 @@ import uuid
 
 import pytest
 
-from api import Api
 from edge import assert_edge_error
+from harness import Api
 
 pytestmark = pytest.mark.disruptive
 

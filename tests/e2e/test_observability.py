@@ -6,8 +6,7 @@ import time
 import pytest
 import requests
 
-from api import Api
-from stack import REPO_ROOT
+from harness import REPO_ROOT, Api
 
 DASHBOARDS = sorted((REPO_ROOT / "monitoring" / "grafana" / "dashboards").glob("*.json"))
 SCRAPE_JOBS = {"prometheus", "web", "algorithm", "algorithm_celery", "flower"}

@@ -1,6 +1,6 @@
 """Request bodies built to cost memory do not cost web memory: four 16 MB `[[],[],...]` bodies
-at once, through nginx, with a token and without one. On the code before the JSON shape check,
-one such body took web from 135 to 540 MiB and four from 138 to 925 MiB.
+at once, through nginx, with a token and without one. Before the JSON shape check, such bodies
+took web's memory up by hundreds of MiB each (SECURITY.md).
 
 Memory is the web container's cgroup high-water mark, read before and after: a resource
 assertion, whatever the timing of the requests.
@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from api import Api
+from harness import Api
 
 MIB = 1024 * 1024
 # Under nginx's client_max_body_size (16m) and web's REQUEST_MAX_BODY_BYTES.

@@ -4,7 +4,7 @@ import re
 import stat
 import subprocess
 
-from stack import REPO_ROOT
+from harness import REPO_ROOT
 
 SCRIPT = REPO_ROOT / "scripts" / "secrets"
 EXAMPLE = REPO_ROOT / ".env.example"

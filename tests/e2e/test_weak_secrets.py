@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from stack import Stack
+from harness import Stack
 
 DEVELOPMENT_VALUES = {
     "DJANGO_SECRET_KEY": "change-me",
@@ -47,7 +47,7 @@ def weak_stack(profile):
 
 
 def test_nothing_holding_a_secret_starts(weak_stack):
-    # compose's own exit status is not to be trusted on every engine (see stack.py): the
+    # compose's own exit status is not to be trusted on every engine (see tests/harness): the
     # containers' states are what count.
     weak_stack.compose("up", "-d", "--build", "web", check=False)
 

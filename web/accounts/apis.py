@@ -20,7 +20,7 @@ from accounts.serializers import (
 )
 from accounts.services import api_token_obtain, token_create, token_revoke
 from common.schema import AUTHENTICATED_ERRORS, error_responses
-from common.throttling import LOGIN_THROTTLES
+from common.throttling import LOGIN_THROTTLES, ThrottledForAuthRequest
 
 
 class TokenObtainApi(APIView):
@@ -114,7 +114,8 @@ class _MayUseMlRoute(BasePermission):
 class AuthCheckApi(APIView):
     """nginx's auth_request for /ml/: 204 when the token (or no token) may use the original
     route (X-Original-Method, X-Original-URI) under accounts.policies, 401 without a valid
-    token, 403 when the token's user may not; routes outside the table are refused.
+    token, 403 when the token's user may not; routes outside the table are refused. Throttled
+    like any view, but a throttled call is a 403 with Retry-After (ThrottledForAuthRequest).
 
     Token only (no session, so no CSRF check), and every method answers the same, because
     nginx's subrequest may carry the method of the request it guards.
@@ -122,6 +123,9 @@ class AuthCheckApi(APIView):
 
     authentication_classes = [OutageTolerantTokenAuthentication]
     permission_classes = [_MayUseMlRoute]
+
+    def throttled(self, request: Request, wait: float | None) -> None:
+        raise ThrottledForAuthRequest(wait)
 
     @extend_schema(
         summary="Check a token for an /ml/ route (nginx auth_request)",

@@ -70,6 +70,7 @@ ML_ROUTES: tuple[tuple[str, re.Pattern[str], Action], ...] = tuple(
         ("GET", "/health/ready", Action.CHECK_HEALTH),
         ("POST", "/predict", Action.PREDICT),
         ("GET", "/models", Action.READ_MODELS),
+        ("GET", f"/models/{_SEGMENT}", Action.READ_MODELS),
         ("POST", f"/models/{_SEGMENT}/activate", Action.ACTIVATE_MODEL),
         ("GET", "/train", Action.READ_TRAINING_JOBS),
         ("POST", "/train", Action.START_TRAINING),

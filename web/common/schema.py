@@ -22,7 +22,7 @@ _DESCRIPTIONS = {
     409: "Conflict.",
     413: "The request body is larger than the service accepts.",
     415: "The body is not JSON (`Content-Type: application/json`).",
-    429: "Too many requests for this token (or client); see `Retry-After`.",
+    429: "Too many requests for this token (or client); see `Retry-After` and `X-RateLimit-*`.",
     503: "A dependency (database or ML service) is unavailable; retry shortly.",
 }
 

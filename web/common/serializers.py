@@ -36,6 +36,17 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer: DRF's IntegerField also takes "5", 5.0 and true (as 1)."""
+
+    default_error_messages = {"invalid": "A valid integer is required."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, int) or isinstance(data, bool):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class StrictSerializer(serializers.Serializer):
     """Rejects keys it does not declare, so a typo ("lable") is a 400, not silently dropped."""
 

@@ -7,6 +7,13 @@ the timestamp of every request of the period in one pickled list that it reads a
 each request: at 6,000/min that is thousands of floats per call, and two calls that race lose
 one of their entries.
 
+Every answer of a throttled view says where its caller stands, in the de-facto standard headers
+(GitHub's, Twitter's): X-RateLimit-Limit (requests per window), X-RateLimit-Remaining, and
+X-RateLimit-Reset in seconds until the window ends (delta seconds, as Retry-After and the IETF
+draft's RateLimit-Reset: no dependence on the client's clock). Of several throttles the tightest
+speaks: the one with the fewest requests left, on a tie the one that resets last. A 429 also has
+DRF's Retry-After and JSON detail (the exception handler).
+
 Throttling protects the API; it must never take it down. If Redis cannot be reached the
 request is let through (fail open), logged, and Redis is not tried again for a few seconds, so
 an outage costs at most one short socket timeout per process now and then.
@@ -15,17 +22,20 @@ an outage costs at most one short socket timeout per process now and then.
 import functools
 import hashlib
 import logging
+import math
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Protocol
 
 import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.core.cache.backends.redis import RedisCache
+from django.http import HttpRequest, HttpResponse
 from redis import RedisError
-from rest_framework import throttling
+from rest_framework import exceptions, throttling
 from rest_framework.settings import api_settings
 
 logger = logging.getLogger(__name__)
@@ -79,8 +89,8 @@ class RedisWindowCounter:
     """One round trip per request, on a connection each thread keeps for itself.
 
     gunicorn's threads live as long as their process, so they need no pool to share
-    connections: through redis-py's client and pool (locking, a health check, the retry
-    wrapper) the call took 175k instructions, on the thread's own connection 52k (valgrind).
+    connections: redis-py's client and pool (locking, a health check, the retry wrapper) cost
+    the call several times the instructions of the thread's own connection (BENCHMARKS.md).
     """
 
     def __init__(self, location: str, options: dict) -> None:
@@ -137,6 +147,64 @@ def window_counter() -> WindowCounter:
     )
 
 
+@dataclass(frozen=True)
+class RateLimit:
+    """Where a caller stands in one throttle's current window."""
+
+    limit: int
+    remaining: int
+    reset: int  # seconds until the window ends
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(self.remaining),
+            "X-RateLimit-Reset": str(self.reset),
+        }
+
+
+def _record(request, rate_limit: RateLimit) -> None:
+    """Keep the tightest rate limit seen for this request, on Django's request (a DRF Request
+    wraps it) where the middleware finds it."""
+    http_request = getattr(request, "_request", request)
+    current = getattr(http_request, "rate_limit", None)
+    if current is None or (rate_limit.remaining, -rate_limit.reset) < (
+        current.remaining,
+        -current.reset,
+    ):
+        http_request.rate_limit = rate_limit
+
+
+class RateLimitHeadersMiddleware:
+    """Puts the X-RateLimit-* headers of the request's tightest throttle on its answer, whatever
+    view (DRF's or the login views outside it) counted the request."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        rate_limit = getattr(request, "rate_limit", None)
+        if rate_limit is not None:
+            for name, value in rate_limit.headers().items():
+                response[name] = value
+        return response
+
+
+class ThrottledForAuthRequest(exceptions.PermissionDenied):
+    """A throttled call to a view that answers nginx's auth_request, as a 403 with Retry-After:
+    auth_request passes on only 401 and 403 (any other status is an error, a 503 to the client).
+    nginx turns it into the client's 429 (json_error_locations.conf, /_edge/error/ml-403)."""
+
+    default_detail = "Request was throttled."
+    default_code = "throttled"
+
+    def __init__(self, wait: float | None) -> None:
+        super().__init__()
+        # DRF's exception handler sends it as Retry-After.
+        self.wait = None if wait is None else math.ceil(wait)
+
+
 class _FixedWindowMixin:
     scope: str
     cache_format = "textclf-web:throttle:%(scope)s:%(ident)s"
@@ -157,6 +225,8 @@ class _FixedWindowMixin:
         except RedisError as exc:
             cache_circuit.trip(exc)
             return True
+        remaining = max(self.num_requests - count, 0)
+        _record(request, RateLimit(self.num_requests, remaining, self.seconds_left))
         return count <= self.num_requests
 
     def wait(self) -> float:

@@ -24,6 +24,7 @@ from common.schema import AUTHENTICATED_ERRORS, ErrorSerializer, error_responses
 from gateway.converters import VERSION_RE
 from gateway.serializers import (
     ModelActivatedSerializer,
+    ModelDetailSerializer,
     ModelListSerializer,
     PredictInputSerializer,
     PredictManySerializer,
@@ -103,6 +104,11 @@ class PredictApi(APIView):
     @extend_schema(
         operation_id="predict",
         summary="Predict the label of one text, or of a batch",
+        description="Every prediction says how much of its text the model knew "
+        "(`known_token_share`) and flags a text with no known term (`unknown`: its label is "
+        "the model's prior; null when PREDICT_REFUSE_UNKNOWN is set). With `explain: k` "
+        "(1-20), each prediction also lists the k terms that weighed most on its label's "
+        "decision score; 409 if the served model cannot explain (CLASSIFIER=svc).",
         request=PolymorphicProxySerializer(
             component_name="PredictInput",
             serializers=[PredictTextInputSerializer, PredictTextsInputSerializer],
@@ -116,7 +122,10 @@ class PredictApi(APIView):
                 resource_type_field_name=None,
                 many=False,
             ),
-            409: OpenApiResponse(ErrorSerializer, description="No model has been trained yet."),
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="No model has been trained yet, or the model cannot explain.",
+            ),
             **error_responses(400, 413, 415, *_ERRORS),
         },
     )
@@ -124,7 +133,8 @@ class PredictApi(APIView):
         payload = PredictInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         result = get_ml_client().predict(dict(payload.validated_data))
-        # Relayed as received: re-encoding 1,000 texts x 58 probabilities cost ~100 ms of CPU.
+        # Relayed as received: re-encoding a large batch's probabilities costs web real CPU
+        # (BENCHMARKS.md, "History").
         return HttpResponse(
             result.content, status=result.status_code, content_type="application/json"
         )
@@ -140,6 +150,21 @@ class ModelsApi(APIView):
     )
     def get(self, request: Request) -> Response:
         return _relay(get_ml_client().list_models())
+
+
+class ModelDetailApi(APIView):
+    """One kept version with its recipe choice and per-label quality; 404 if unknown."""
+
+    permission_classes = [permission_for(Action.READ_MODELS)]
+
+    @extend_schema(
+        operation_id="model_retrieve",
+        summary="One model version: recipes, per-label precision/recall/F1, confusion matrix",
+        parameters=[OpenApiParameter("version", str, OpenApiParameter.PATH, pattern=VERSION_RE)],
+        responses={200: ModelDetailSerializer, **error_responses(404, *_ERRORS)},
+    )
+    def get(self, request: Request, version: str) -> Response:
+        return _relay(get_ml_client().get_model(version))
 
 
 class ModelActivateApi(APIView):

@@ -2,12 +2,25 @@
 
 from rest_framework import serializers
 
-from common.serializers import StrictCharField, StrictSerializer
+from common.serializers import StrictCharField, StrictIntegerField, StrictSerializer
 from common.validators import MaxLengthFromSetting
+
+# The ML service's bound on the terms an explanation lists (mlservice/api/prediction.py).
+EXPLAIN_MAX = 20
 
 
 def _text_field() -> StrictCharField:
     return StrictCharField(validators=[MaxLengthFromSetting("TEXT_MAX_LENGTH")])
+
+
+def _explain_field() -> StrictIntegerField:
+    return StrictIntegerField(
+        required=False,
+        min_value=1,
+        max_value=EXPLAIN_MAX,
+        help_text="Also list, per prediction, this many terms that weighed most on the "
+        "predicted label's decision score, with their weights.",
+    )
 
 
 class PredictInputSerializer(StrictSerializer):
@@ -19,6 +32,7 @@ class PredictInputSerializer(StrictSerializer):
         allow_empty=False,
         validators=[MaxLengthFromSetting("PREDICT_BATCH_MAX", unit="elements")],
     )
+    explain = _explain_field()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -35,12 +49,14 @@ class PredictTextInputSerializer(StrictSerializer):
     """For the OpenAPI schema: the single-text form of PredictInputSerializer."""
 
     text = _text_field()
+    explain = _explain_field()
 
 
 class PredictTextsInputSerializer(StrictSerializer):
     """For the OpenAPI schema: the batch form of PredictInputSerializer."""
 
     texts = serializers.ListField(child=_text_field(), min_length=1)
+    explain = _explain_field()
 
 
 class TrainListQuerySerializer(serializers.Serializer):
@@ -63,14 +79,14 @@ class TrainConflictSerializer(serializers.Serializer):
 class TrainingProgressSerializer(serializers.Serializer):
     phase = serializers.ChoiceField(
         ["reading_rows", "fitting", "evaluating", "publishing"],
-        help_text="fitting comes twice: the held-out model (done 0 of 2), evaluating, then the "
-        "final model on every row (done 1 of 2).",
+        help_text="fitting comes once per feature recipe evaluated (done i of n + 1), each "
+        "followed by evaluating, then once for the final model on every row (done n of n + 1).",
     )
     done = serializers.IntegerField(
         allow_null=True, help_text="Rows read, or models fitted; null where nothing is counted."
     )
     total = serializers.IntegerField(
-        allow_null=True, help_text="Rows to read, or models to fit (2); null with done."
+        allow_null=True, help_text="Rows to read, or models to fit (recipes + 1); null with done."
     )
     updated_at = serializers.DateTimeField()
 
@@ -100,9 +116,45 @@ class TrainingJobListSerializer(serializers.Serializer):
     results = TrainingJobSerializer(many=True)
 
 
+class ExplanationTermSerializer(serializers.Serializer):
+    term = serializers.CharField(
+        help_text='A word or n-gram; with character n-grams, "word__" or "char__" + the term.'
+    )
+    weight = serializers.FloatField(
+        help_text="The term's coefficient for the label x its tf-idf value in this text."
+    )
+
+
+class ExplanationSerializer(serializers.Serializer):
+    label = serializers.CharField(help_text="The label explained: the predicted one.")
+    score = serializers.FloatField(
+        help_text="The label's decision score (the linear model's, before its sigmoid "
+        "calibration): the sum of every term's weight plus the intercept."
+    )
+    intercept = serializers.FloatField()
+    terms = ExplanationTermSerializer(many=True, help_text="Largest absolute weight first.")
+    others_weight = serializers.FloatField(
+        help_text="The summed weights of the text's other terms: terms + others_weight = "
+        "score - intercept."
+    )
+
+
 class PredictionSerializer(serializers.Serializer):
-    label = serializers.CharField()
+    label = serializers.CharField(
+        allow_null=True,
+        help_text="The most probable label; null for an unknown text when the service "
+        "refuses those (PREDICT_REFUSE_UNKNOWN).",
+    )
     probabilities = serializers.DictField(child=serializers.FloatField())
+    known_token_share = serializers.FloatField(
+        min_value=0,
+        max_value=1,
+        help_text="Share of the text's terms (words, n-grams) that are in the model's vocabulary.",
+    )
+    unknown = serializers.BooleanField(
+        help_text="No term of the text is known: the label is the model's prior, not a reading."
+    )
+    explanation = ExplanationSerializer(required=False, help_text="Only when `explain` is sent.")
 
 
 class PredictOneSerializer(PredictionSerializer):
@@ -122,6 +174,58 @@ class ModelVersionSerializer(serializers.Serializer):
     metrics = serializers.DictField()
     parameters = serializers.DictField()
     current = serializers.BooleanField()
+
+
+class LabelQualitySerializer(serializers.Serializer):
+    precision = serializers.FloatField()
+    recall = serializers.FloatField()
+    f1 = serializers.FloatField()
+    support = serializers.IntegerField(help_text="Evaluation rows of this label.")
+
+
+class ConfusionMatrixSerializer(serializers.Serializer):
+    labels = serializers.ListField(child=serializers.CharField())
+    matrix = serializers.ListField(
+        child=serializers.ListField(child=serializers.IntegerField()),
+        help_text="matrix[i][j]: evaluation rows of labels[i] predicted as labels[j].",
+    )
+
+
+class ModelEvaluationSerializer(serializers.Serializer):
+    per_label = serializers.DictField(child=LabelQualitySerializer())
+    confusion_matrix = ConfusionMatrixSerializer()
+
+
+class RecipeCandidateSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    description = serializers.CharField()
+    status = serializers.ChoiceField(["evaluated", "skipped"])
+    f1_macro = serializers.FloatField(required=False)
+    accuracy = serializers.FloatField(required=False)
+    fit_seconds = serializers.FloatField(required=False)
+    reason = serializers.CharField(required=False, help_text="Why it was skipped.")
+
+
+class RecipeSelectionSerializer(serializers.Serializer):
+    selected = serializers.CharField()
+    metric = serializers.CharField()
+    score = serializers.FloatField()
+    budget_seconds = serializers.FloatField(allow_null=True)
+    note = serializers.CharField(allow_null=True)
+    candidates = RecipeCandidateSerializer(many=True)
+
+
+class ModelDetailSerializer(ModelVersionSerializer):
+    recipes = RecipeSelectionSerializer(
+        allow_null=True,
+        help_text="The feature recipes evaluated on the same evaluation rows; the best "
+        "macro-F1 was refit on every row. Null for versions trained before recipes.",
+    )
+    evaluation = ModelEvaluationSerializer(
+        allow_null=True,
+        help_text="Per-label quality on the evaluation rows (a hash of the row id picks "
+        "about a quarter of the rows).",
+    )
 
 
 class ModelListSerializer(serializers.Serializer):

@@ -1,6 +1,13 @@
 from django.urls import path, register_converter
 
-from gateway.apis import ModelActivateApi, ModelsApi, PredictApi, TrainApi, TrainJobApi
+from gateway.apis import (
+    ModelActivateApi,
+    ModelDetailApi,
+    ModelsApi,
+    PredictApi,
+    TrainApi,
+    TrainJobApi,
+)
 from gateway.converters import ModelVersionConverter
 
 register_converter(ModelVersionConverter, "model_version")
@@ -10,6 +17,7 @@ urlpatterns = [
     path("train/<uuid:job_id>/", TrainJobApi.as_view(), name="train-job"),
     path("predict/", PredictApi.as_view(), name="predict"),
     path("models/", ModelsApi.as_view(), name="models"),
+    path("models/<model_version:version>/", ModelDetailApi.as_view(), name="model-detail"),
     path(
         "models/<model_version:version>/activate/",
         ModelActivateApi.as_view(),

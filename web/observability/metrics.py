@@ -21,7 +21,7 @@ from prometheus_client import (
     multiprocess,
 )
 
-from observability import SERVICE
+from observability import SERVICE, build_info
 
 HTTP_REQUESTS = Counter(
     "http_requests_total",
@@ -75,4 +75,5 @@ def metrics_response() -> HttpResponse:
         multiprocess.MultiProcessCollector(registry)
     else:
         registry = REGISTRY
-    return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+    body = generate_latest(registry) + build_info.exposition()
+    return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)

@@ -62,6 +62,36 @@ MODEL = {
     "current": True,
 }
 PROBABILITIES = {"editors": 0.25, "libs": 0.75}
+EVALUATION = {
+    "per_label": {
+        "editors": {"precision": 1.0, "recall": 0.5, "f1": 2 / 3, "support": 2},
+        "libs": {"precision": 0.5, "recall": 1.0, "f1": 2 / 3, "support": 1},
+    },
+    "confusion_matrix": {"labels": ["editors", "libs"], "matrix": [[1, 1], [0, 1]]},
+}
+RECIPES = {
+    "selected": "word",
+    "metric": "f1_macro",
+    "score": 2 / 3,
+    "budget_seconds": 120.0,
+    "note": "Not evaluated: word_char (estimated to end beyond TRAIN_RECIPE_BUDGET_SECONDS=120).",
+    "candidates": [
+        {
+            "name": "word",
+            "description": "word TF-IDF",
+            "status": "evaluated",
+            "fit_seconds": 0.2,
+            "accuracy": 0.67,
+            "f1_macro": 2 / 3,
+        },
+        {
+            "name": "word_char",
+            "description": "word TF-IDF + character n-grams (char_wb, 2-5)",
+            "status": "skipped",
+            "reason": "Its fit was estimated at 400.0 s after 20.0 s spent.",
+        },
+    ],
+}
 
 
 @pytest.fixture
@@ -72,13 +102,39 @@ def staff_token(transactional_db) -> str:
     return Token.objects.create(user=user).key
 
 
+def _prediction(explain: int | None) -> dict:
+    prediction = {
+        "label": "libs",
+        "probabilities": PROBABILITIES,
+        "known_token_share": 0.5,
+        "unknown": False,
+    }
+    if explain:
+        terms = [{"term": "library", "weight": 0.4}, {"term": "python", "weight": -0.1}]
+        prediction["explanation"] = {
+            "label": "libs",
+            "score": 0.2,
+            "intercept": -0.1,
+            "terms": terms[:explain],
+            "others_weight": 0.4 - sum(t["weight"] for t in terms[:explain]) - 0.1,
+        }
+    return prediction
+
+
 def _predict(request):
     payload = json.loads(request.body)
+    explain = payload.get("explain")
     if "texts" in payload:
-        predictions = [{"label": "libs", "probabilities": PROBABILITIES} for _ in payload["texts"]]
+        predictions = [_prediction(explain) for _ in payload["texts"]]
         return 200, {}, json.dumps({"predictions": predictions, "model_version": VERSION})
-    body = {"label": "libs", "probabilities": PROBABILITIES, "model_version": VERSION}
-    return 200, {}, json.dumps(body)
+    return 200, {}, json.dumps({**_prediction(explain), "model_version": VERSION})
+
+
+def _model(request):
+    version = request.url.rstrip("/").split("/")[-1]
+    if version != VERSION:
+        return 404, {}, json.dumps({"detail": "Model version not found."})
+    return 200, {}, json.dumps({**MODEL, "recipes": RECIPES, "evaluation": EVALUATION})
 
 
 def _activate(request):
@@ -108,6 +164,7 @@ def ml_stand_in(settings):
         fake.add_callback("POST", re.compile(f"{base}/predict$"), callback=_predict)
         fake.get(re.compile(f"{base}/models$"), json={"current": VERSION, "results": [MODEL]})
         fake.add_callback("POST", re.compile(f"{base}/models/[^/]+/activate$"), callback=_activate)
+        fake.add_callback("GET", re.compile(f"{base}/models/[^/]+$"), callback=_model)
         yield fake
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app
 
-from mlservice import artifacts, broker
+from mlservice import broker
+from mlservice.store import artifacts
 
 bp = Blueprint("health", __name__)
 

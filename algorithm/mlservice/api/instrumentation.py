@@ -14,7 +14,7 @@ import uuid
 import structlog
 from flask import Flask, Response, g, request
 
-from mlservice import metrics
+from mlservice.observability import metrics
 
 REQUEST_ID_HEADER = "X-Request-ID"
 SERVICE = "algorithm"

@@ -5,14 +5,17 @@ import time
 from flask import Blueprint, current_app
 from kombu.exceptions import OperationalError as BrokerOperationalError
 
-from mlservice import artifacts, tasks
 from mlservice.api.errors import ApiError
 from mlservice.api.instrumentation import current_request_id
 from mlservice.api.validation import json_object
+from mlservice.store import artifacts
+from mlservice.worker import tasks
 
 bp = Blueprint("models", __name__)
 
 _LISTED_FIELDS = ("version", "created_at", "n_samples", "labels", "metrics", "parameters")
+# Only one version's record carries these: the per-label report grows with labels squared.
+_DETAIL_FIELDS = ("recipes", "evaluation")
 # How often the activation request looks whether the worker has switched `current`.
 _ACTIVATE_POLL_SECONDS = 0.05
 
@@ -30,6 +33,23 @@ def list_models():
         for metadata in artifacts.list_versions(models_dir)
     ]
     return {"current": current, "results": results}
+
+
+@bp.get("/models/<version>")
+def model_detail(version: str):
+    """One kept version: what the list shows, plus the recipes it was chosen from and its
+    per-label precision, recall, F1, support and confusion matrix on its evaluation rows
+    (null for a version trained before they were recorded)."""
+    models_dir = current_app.config["SETTINGS"].models_dir
+    for metadata in artifacts.list_versions(models_dir):
+        if metadata.get("version") == version:
+            return {
+                **{name: metadata.get(name) for name in _LISTED_FIELDS},
+                "excluded_labels": metadata.get("excluded_labels", {}),
+                "current": version == artifacts.current_version(models_dir),
+                **{name: metadata.get(name) for name in _DETAIL_FIELDS},
+            }
+    raise ApiError(404, "Model version not found.")
 
 
 @bp.post("/models/<version>/activate")

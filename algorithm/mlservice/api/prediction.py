@@ -6,38 +6,60 @@ from typing import Any
 
 from flask import Blueprint, current_app
 
-from mlservice import metrics
 from mlservice.api.errors import ApiError
 from mlservice.api.validation import json_object, text_error
-from mlservice.ml.predictors import label_probabilities
+from mlservice.ml.predictors import ExplanationUnavailable, prediction_rows
+from mlservice.observability import metrics
 
 bp = Blueprint("prediction", __name__)
 
 NO_MODEL_DETAIL = "No trained model is available yet; train one first with POST /api/train/."
+# Terms an explanation may list, per text.
+EXPLAIN_MAX = 20
 
 
 @bp.post("/predict")
 def predict():
-    body = json_object(allowed={"text", "texts"})
+    body = json_object(allowed={"text", "texts", "explain"})
     settings = current_app.config["SETTINGS"]
     single = "text" in body
     texts = _validated_texts(body, settings.text_max_length, settings.predict_batch_max)
+    explain = _validated_explain(body)
 
     model = current_app.extensions["model_store"].current()
     if model is None:
         raise ApiError(409, NO_MODEL_DETAIL)
     started = time.perf_counter()
-    probabilities = model.predictor.predict_proba(texts)
+    try:
+        analysis = model.predictor.analyse(texts, explain=explain)
+    except ExplanationUnavailable as exc:
+        raise ApiError(409, str(exc)) from None
     metrics.PREDICT_DURATION.labels(kind="single" if single else "batch").observe(
         time.perf_counter() - started
     )
-    predictions = label_probabilities(model.predictor.labels, probabilities)
+    predictions = prediction_rows(
+        model.predictor.labels, analysis, refuse_unknown=settings.predict_refuse_unknown
+    )
     # One counter update per distinct label, not per text: a 1,000-text batch stays cheap.
+    # Texts refused as unknown have no label to count.
     for label, count in Counter(p["label"] for p in predictions).items():
-        metrics.PREDICTIONS.labels(label=label, model_version=model.version).inc(count)
+        if label is not None:
+            metrics.PREDICTIONS.labels(label=label, model_version=model.version).inc(count)
     if single:
         return {**predictions[0], "model_version": model.version}
     return {"predictions": predictions, "model_version": model.version}
+
+
+def _validated_explain(body: dict[str, Any]) -> int | None:
+    """How many terms to explain each prediction with, or None (not asked)."""
+    if "explain" not in body:
+        return None
+    value = body["explain"]
+    # bool is an int in Python; JSON true is not a count.
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= EXPLAIN_MAX:
+        problem = f"Must be an integer from 1 to {EXPLAIN_MAX}."
+        raise ApiError(400, f"explain: {problem}", errors={"explain": [problem]})
+    return value
 
 
 def _validated_texts(body: dict[str, Any], max_length: int, batch_max: int) -> list[str]:

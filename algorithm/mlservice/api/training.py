@@ -5,11 +5,13 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, current_app, request
 
-from mlservice import jobs, tasks, training
 from mlservice.api.errors import ApiError
 from mlservice.api.instrumentation import current_request_id
 from mlservice.api.validation import json_object
 from mlservice.db import get_db
+from mlservice.training import jobs
+from mlservice.training import run as training
+from mlservice.worker import tasks
 
 bp = Blueprint("training", __name__)
 

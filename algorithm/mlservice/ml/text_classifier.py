@@ -1,4 +1,4 @@
-"""Train a TF-IDF + calibrated SVM text classifier: split, fit, evaluate, refit on all rows.
+"""Train a TF-IDF + calibrated SVM text classifier: split, choose the features, refit on all rows.
 
 The ML team's original is `svc`: TfidfVectorizer() defaults + SVC(kernel="linear",
 probability=True). scikit-learn 1.9 deprecates `probability=True`; the documented equivalent is
@@ -6,14 +6,18 @@ CalibratedClassifierCV(SVC(kernel="linear"), method="sigmoid", cv=5, ensemble=Fa
 decision values fit one sigmoid per class, then the SVC is refit on all rows. SVC's training
 time grows quadratically with the row count, so the default `linear_svc` swaps in liblinear's
 LinearSVC (linear time) with 2 calibration folds: one fold per core, and on the Debian corpus its
-held-out log loss is no worse than with 3 or 5 folds (0.663 / 0.667 / 0.670). It trains all 63k
-rows twice (evaluation + refit) in about 23 s on two cores and leaves one linear model plus
-per-class sigmoids: the shape `predictors.LinearPredictor` evaluates without scikit-learn's
-per-call overhead.
+held-out log loss is no worse than with 3 or 5 folds (0.663 / 0.667 / 0.670). With the word
+recipe it trains all 63k rows twice (evaluation + refit) within the training target of
+BENCHMARKS.md and leaves one linear model plus per-class sigmoids: the shape
+`predictors.LinearPredictor` evaluates without scikit-learn's per-call overhead.
 
 Rare labels: a calibration fold needs at least one row of every label, so a label with fewer rows
 than folds in the rows being fitted is left out of that fit and reported in `excluded_labels`.
-Held-out rows of such labels stay in the test split, so the metrics count them as errors.
+Held-out rows of such labels stay in the evaluation rows, so the metrics count them as errors.
+
+Features: each recipe of `recipes.RECIPES` is fitted on the same training rows and scored on the
+same evaluation rows (chosen by a hash of the row id, `evaluation.evaluation_mask`); the best
+macro-F1 is refit on every row. TRAIN_RECIPE_BUDGET_SECONDS bounds the search.
 
 Caps: `max_features` keeps the TF-IDF's most frequent terms; `max_model_bytes` refuses a fit whose
 linear model alone (one float64 weight per label and term) would exceed it, once the vocabulary
@@ -22,6 +26,7 @@ is known and before the classifier allocates those weights.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -30,20 +35,26 @@ from typing import Any
 from joblib import parallel_config
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score
-from sklearn.model_selection import train_test_split
-from sklearn.pipeline import Pipeline
+from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import SVC, LinearSVC
 from threadpoolctl import threadpool_limits
 
-TEST_SIZE = 0.25
+from mlservice.ml.evaluation import EVALUATION_SHARE, evaluation_mask, per_label_report, scores
+from mlservice.ml.recipes import RECIPES, Recipe, get_recipes
+
 RANDOM_STATE = 0
 MIN_LABELS = 2
+# The score recipes compete on: every label counts alike, however rare.
+SELECTION_METRIC = "f1_macro"
 
 
 class TrainingDataError(ValueError):
     """The rows cannot train a model (too few rows or labels, or too large a model); the
     message says why."""
+
+
+class ModelTooLarge(TrainingDataError):
+    """The fitted vocabulary makes the weights exceed MODEL_MAX_BYTES."""
 
 
 @dataclass(frozen=True)
@@ -55,10 +66,10 @@ class ClassifierSpec:
     estimator_params: dict[str, Any]
     calibration_folds: int
 
-    def build_pipeline(self) -> Pipeline:
+    def build_pipeline(self, recipe: Recipe = RECIPES[0]) -> Pipeline:
         return Pipeline(
             [
-                ("vectorizer", TfidfVectorizer(**self.vectorizer_params)),
+                ("vectorizer", recipe.build_vectorizer(self.vectorizer_params)),
                 ("classifier", self.build_classifier()),
             ]
         )
@@ -86,10 +97,11 @@ class ClassifierSpec:
             return None
         return (1 if n_labels == 2 else n_labels) * n_features * 8
 
-    def as_parameters(self, name: str) -> dict[str, Any]:
+    def as_parameters(self, name: str, recipe: Recipe = RECIPES[0]) -> dict[str, Any]:
         return {
             "classifier": name,
-            "vectorizer": {"class": "TfidfVectorizer", **self.vectorizer_params},
+            "recipe": recipe.name,
+            "vectorizer": recipe.as_parameters(self.vectorizer_params),
             "estimator": {"class": self.estimator, **self.estimator_params},
             "calibration": {
                 "class": "CalibratedClassifierCV",
@@ -98,8 +110,8 @@ class ClassifierSpec:
                 "ensemble": False,
             },
             "min_rows_per_label": self.calibration_folds,
-            "test_size": TEST_SIZE,
-            "random_state": RANDOM_STATE,
+            "evaluation_rows": "blake2b hash of the row id",
+            "evaluation_share": EVALUATION_SHARE,
         }
 
 
@@ -124,15 +136,22 @@ CLASSIFIERS: dict[str, ClassifierSpec] = {
 
 @dataclass(frozen=True)
 class TrainedModel:
-    """A model fitted on all usable rows, with the metrics of its held-out evaluation."""
+    """A model fitted on all usable rows, with the scores of its evaluation.
 
-    vectorizer: TfidfVectorizer
+    `recipes` records the choice of features: the winner, its score and every competitor's
+    (or why it was not evaluated); `evaluation` the winner's per-label precision, recall, F1,
+    support and confusion matrix on the evaluation rows.
+    """
+
+    vectorizer: TfidfVectorizer | FeatureUnion
     classifier: CalibratedClassifierCV
     labels: list[str]
-    metrics: dict[str, float | int]
+    metrics: dict[str, Any]
     parameters: dict[str, Any]
     n_samples: int
     excluded_labels: dict[str, int] = field(default_factory=dict)
+    recipes: dict[str, Any] = field(default_factory=dict)
+    evaluation: dict[str, Any] = field(default_factory=dict)
 
 
 def get_spec(classifier: str) -> ClassifierSpec:
@@ -143,38 +162,59 @@ def get_spec(classifier: str) -> ClassifierSpec:
         raise ValueError(f"Unknown classifier {classifier!r}; choose one of: {choices}.") from None
 
 
-def build_pipeline(classifier: str) -> Pipeline:
-    """An unfitted vectorizer + calibrated classifier pipeline for the named choice."""
-    return get_spec(classifier).build_pipeline()
+def build_pipeline(classifier: str, recipe: str = "word") -> Pipeline:
+    """An unfitted vectorizer + calibrated classifier pipeline for the named choices."""
+    (chosen,) = get_recipes((recipe,))
+    return get_spec(classifier).build_pipeline(chosen)
 
 
 def train(
     texts: Sequence[str],
     labels: Sequence[str],
     *,
+    row_ids: Sequence[int | str] | None = None,
     classifier: str = "linear_svc",
+    recipes: tuple[str, ...] | None = None,
+    recipe_budget_seconds: float | None = None,
     min_samples: int = 20,
     n_jobs: int = 1,
     max_features: int | None = None,
     max_model_bytes: int | None = None,
     on_progress: Callable[[str, int | None, int | None], None] | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> TrainedModel:
-    """Evaluate on a 75/25 split (random_state=0), then refit on every row.
+    """Evaluate each recipe on the evaluation rows, then refit the best on every row.
 
-    `on_progress(phase, done, total)` hears of each step: ("fitting", 0, 2) for the model of the
-    training split, ("evaluating", None, None), then ("fitting", 1, 2) for the final model.
-    The calibration folds inside one fit are not counted: CalibratedClassifierCV offers no hook.
+    Evaluation rows: about a quarter, chosen by a hash of each row's id (`row_ids`, the table's
+    primary keys; positions if None), so a row is on the same side in every training. Each
+    recipe (all of `recipes.RECIPES` if None), cheapest first, is fitted on the other rows and
+    scored on them; the best macro-F1 wins (the cheaper on a tie). `recipe_budget_seconds`
+    bounds that search: the cheapest recipe always runs, and a further one is skipped when
+    its estimated fit (the cheapest's measured time x its relative cost) would end after the
+    budget; a large table thus falls back to the cheapest recipe, and `metrics["recipe_note"]`
+    says so. A recipe whose weights would exceed `max_model_bytes` is skipped the same way.
+
+    `on_progress(phase, done, total)` hears of each step: ("fitting", i, n + 1) before the
+    i-th of n recipes, ("evaluating", None, None) after it, then ("fitting", n, n + 1) for the
+    final model. The calibration folds inside one fit are not counted: CalibratedClassifierCV
+    offers no hook.
 
     `n_jobs` threads fit the calibration folds in parallel (liblinear and libsvm release the
     GIL, and threads share the sparse matrix instead of copying it to worker processes). BLAS is
     held to one thread meanwhile: the per-class sigmoid fits make thousands of tiny BLAS calls,
     which OpenBLAS's thread hand-off makes about 4x slower.
-    Raises TrainingDataError when the rows cannot make a model, or when its weights would exceed
-    `max_model_bytes` (checked once the vocabulary is fitted, before the classifier).
+    Raises TrainingDataError when the rows cannot make a model, or when the cheapest recipe's
+    weights would exceed `max_model_bytes` (checked once the vocabulary is fitted, before the
+    classifier).
     """
     spec = get_spec(classifier).with_max_features(max_features)
+    candidates = get_recipes(recipes)
+    if not candidates:
+        raise ValueError("At least one recipe is needed.")
     if len(texts) != len(labels):
         raise ValueError(f"{len(texts)} texts but {len(labels)} labels.")
+    if row_ids is not None and len(row_ids) != len(texts):
+        raise ValueError(f"{len(texts)} texts but {len(row_ids)} row ids.")
     if len(texts) < min_samples:
         raise TrainingDataError(
             f"Training needs at least {min_samples} rows; the data table has {len(texts)}."
@@ -186,44 +226,141 @@ def train(
         )
 
     report = on_progress or (lambda phase, done, total: None)
-    train_texts, test_texts, train_labels, test_labels = train_test_split(
-        list(texts), list(labels), test_size=TEST_SIZE, random_state=RANDOM_STATE
-    )
-    report("fitting", 0, 2)
-    evaluated, _, n_train = _fit(
-        spec, train_texts, train_labels, n_jobs, "training split", max_model_bytes
-    )
-    report("evaluating", None, None)
-    metrics = evaluate(evaluated, test_texts, test_labels)
-    metrics.update(n_train=n_train, n_test=len(test_texts))
+    held_out = evaluation_mask(range(len(texts)) if row_ids is None else row_ids)
+    train_texts = [t for t, out in zip(texts, held_out, strict=True) if not out]
+    train_labels = [y for y, out in zip(labels, held_out, strict=True) if not out]
+    test_texts = [t for t, out in zip(texts, held_out, strict=True) if out]
+    test_labels = [y for y, out in zip(labels, held_out, strict=True) if out]
+    if not test_texts or not train_texts:
+        raise TrainingDataError(
+            f"The {len(texts)} rows leave no {'evaluation' if not test_texts else 'training'} "
+            "rows (about a quarter of the rows, by a hash of their ids, evaluate); add rows."
+        )
 
-    report("fitting", 1, 2)
-    final, excluded, _ = _fit(spec, list(texts), list(labels), n_jobs, "data", max_model_bytes)
+    selection = _select_recipe(
+        spec,
+        candidates,
+        (train_texts, train_labels),
+        (test_texts, test_labels),
+        budget_seconds=recipe_budget_seconds,
+        n_jobs=n_jobs,
+        max_model_bytes=max_model_bytes,
+        report=report,
+        clock=clock,
+    )
+    winner = selection.winner
+    metrics: dict[str, Any] = {
+        **winner.scores,
+        "n_train": winner.n_train,
+        "n_test": len(test_texts),
+        "recipe": winner.recipe.name,
+    }
+    if selection.note:
+        metrics["recipe_note"] = selection.note
+
+    report("fitting", len(candidates), len(candidates) + 1)
+    final, excluded, _ = _fit(
+        spec, winner.recipe, list(texts), list(labels), n_jobs, "data", max_model_bytes
+    )
     fitted_classifier = final.named_steps["classifier"]
     return TrainedModel(
         vectorizer=final.named_steps["vectorizer"],
         classifier=fitted_classifier,
         labels=[str(label) for label in fitted_classifier.classes_],
         metrics=metrics,
-        parameters=spec.as_parameters(classifier),
+        parameters=spec.as_parameters(classifier, winner.recipe),
         n_samples=len(texts),
         excluded_labels=excluded,
+        recipes=selection.record(recipe_budget_seconds),
+        evaluation=per_label_report(test_labels, winner.predicted),
     )
 
 
-def evaluate(pipeline: Pipeline, texts: Sequence[str], labels: Sequence[str]) -> dict[str, Any]:
-    """Held-out scores; labels the model never predicts score zero instead of warning."""
-    predicted = pipeline.predict(list(texts))
-    return {
-        "accuracy": float(accuracy_score(labels, predicted)),
-        "precision_weighted": float(
-            precision_score(labels, predicted, average="weighted", zero_division=0)
-        ),
-        "recall_weighted": float(
-            recall_score(labels, predicted, average="weighted", zero_division=0)
-        ),
-        "f1_macro": float(f1_score(labels, predicted, average="macro", zero_division=0)),
-    }
+@dataclass(frozen=True)
+class _Evaluated:
+    recipe: Recipe
+    scores: dict[str, float]
+    predicted: list[str]
+    n_train: int
+    fit_seconds: float
+
+
+@dataclass(frozen=True)
+class _Selection:
+    winner: _Evaluated
+    candidates: list[dict[str, Any]]
+    note: str | None
+
+    def record(self, budget_seconds: float | None) -> dict[str, Any]:
+        return {
+            "selected": self.winner.recipe.name,
+            "metric": SELECTION_METRIC,
+            "score": self.winner.scores[SELECTION_METRIC],
+            "budget_seconds": budget_seconds,
+            "note": self.note,
+            "candidates": self.candidates,
+        }
+
+
+def _select_recipe(
+    spec: ClassifierSpec,
+    candidates: tuple[Recipe, ...],
+    training: tuple[list[str], list[str]],
+    testing: tuple[list[str], list[str]],
+    *,
+    budget_seconds: float | None,
+    n_jobs: int,
+    max_model_bytes: int | None,
+    report: Callable[[str, int | None, int | None], None],
+    clock: Callable[[], float],
+) -> _Selection:
+    started = clock()
+    evaluated: list[_Evaluated] = []
+    records: list[dict[str, Any]] = []
+    cut_by_budget: list[str] = []
+    for index, recipe in enumerate(candidates):
+        record: dict[str, Any] = {"name": recipe.name, "description": recipe.description}
+        records.append(record)
+        if evaluated and budget_seconds is not None:
+            cheapest = evaluated[0]
+            estimate = cheapest.fit_seconds * recipe.relative_cost / cheapest.recipe.relative_cost
+            elapsed = clock() - started
+            if elapsed + estimate > budget_seconds:
+                record.update(
+                    status="skipped",
+                    reason=f"Its fit was estimated at {estimate:.1f} s after {elapsed:.1f} s "
+                    f"spent: beyond the {budget_seconds:g} s budget.",
+                )
+                cut_by_budget.append(recipe.name)
+                continue
+        fit_started = clock()
+        report("fitting", index, len(candidates) + 1)
+        try:
+            pipeline, _, n_train = _fit(
+                spec, recipe, *training, n_jobs, "training split", max_model_bytes
+            )
+        except ModelTooLarge as exc:
+            if not evaluated:
+                raise  # every other recipe's vocabulary holds the cheapest one's terms
+            record.update(status="skipped", reason=str(exc))
+            continue
+        fit_seconds = clock() - fit_started
+        report("evaluating", None, None)
+        predicted = [str(label) for label in pipeline.predict(testing[0])]
+        del pipeline
+        result = _Evaluated(recipe, scores(testing[1], predicted), predicted, n_train, fit_seconds)
+        evaluated.append(result)
+        record.update(status="evaluated", fit_seconds=round(fit_seconds, 3), **result.scores)
+    # max() keeps the first of equal scores: the cheaper recipe.
+    winner = max(evaluated, key=lambda result: result.scores[SELECTION_METRIC])
+    note = None
+    if cut_by_budget:
+        note = (
+            f"Not evaluated: {', '.join(cut_by_budget)} (estimated to end beyond "
+            f"TRAIN_RECIPE_BUDGET_SECONDS={budget_seconds:g})"
+            + ("; fell back to the cheapest recipe." if len(evaluated) == 1 else ".")
+        )
+    return _Selection(winner, records, note)
 
 
 def split_rare_labels(
@@ -240,6 +377,7 @@ def split_rare_labels(
 
 def _fit(
     spec: ClassifierSpec,
+    recipe: Recipe,
     texts: list[str],
     labels: list[str],
     n_jobs: int,
@@ -253,15 +391,19 @@ def _fit(
             f"Training needs at least {MIN_LABELS} labels with {spec.calibration_folds} or more "
             f"rows each; the {what} has {usable} (left out: {_describe(excluded)})."
         )
-    vectorizer = TfidfVectorizer(**spec.vectorizer_params)
+    vectorizer = recipe.build_vectorizer(spec.vectorizer_params)
     features = vectorizer.fit_transform(kept_texts)
     # With max_features set, scikit-learn rebuilds the vocabulary with numpy integers, which
     # pickle to almost twice the size (3.0 vs 1.8 MB on the corpus); plain ints, same indices.
-    vectorizer.vocabulary_ = {term: int(index) for term, index in vectorizer.vocabulary_.items()}
+    parts = (
+        [part for _, part in vectorizer.transformer_list] if recipe.char_ngrams else [vectorizer]
+    )
+    for part in parts:
+        part.vocabulary_ = {term: int(index) for term, index in part.vocabulary_.items()}
     n_features = features.shape[1]
     weights = spec.weight_bytes(usable, n_features)
     if max_model_bytes is not None and weights is not None and weights > max_model_bytes:
-        raise TrainingDataError(
+        raise ModelTooLarge(
             f"The model would be too large: {usable:,} labels x {n_features:,} terms need "
             f"{weights:,} bytes of weights; at most MODEL_MAX_BYTES={max_model_bytes:,} are "
             "allowed. Lower TRAIN_MAX_FEATURES or the number of labels."

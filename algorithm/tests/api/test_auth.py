@@ -1,6 +1,6 @@
 import pytest
 
-from tests.helpers import TEST_SERVICE_TOKEN
+from tests.support import TEST_SERVICE_TOKEN
 
 PROTECTED = [
     ("post", "/train"),

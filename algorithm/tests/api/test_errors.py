@@ -1,6 +1,6 @@
 import pytest
 
-from tests.helpers import authenticated
+from tests.support import authenticated
 
 
 @pytest.mark.parametrize("path", ["/", "/nope", "/train/x/y", "/static/app.js"])

@@ -3,7 +3,7 @@ from dataclasses import replace
 import pytest
 
 from mlservice import create_app
-from tests.helpers import publish_trained
+from tests.support import publish_trained
 
 DEAD_BROKER = "redis://127.0.0.1:1/0"
 

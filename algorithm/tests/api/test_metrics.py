@@ -6,7 +6,7 @@ import secrets
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.helpers import publish
+from tests.support import publish
 
 
 def scrape(client) -> dict[tuple[str, tuple], float]:
@@ -171,3 +171,12 @@ def test_label_values_stay_bounded_whatever_paths_and_methods_are_sent(app, clie
     assert {labels["model_version"] for labels in predictions} <= {model_version}
     failures = [dict(labels) for name, labels in after if name == "ml_model_load_failures_total"]
     assert {labels["reason"] for labels in failures} <= LOAD_FAILURE_REASONS
+
+
+def test_metrics_name_the_release_from_the_image(client, monkeypatch):
+    monkeypatch.setenv("TEXTCLF_VERSION", "v1.2.3")
+    monkeypatch.setenv("TEXTCLF_REVISION", "abc1234")
+
+    samples = scrape(client)
+
+    assert value(samples, "build_info", version="v1.2.3", revision="abc1234") == 1

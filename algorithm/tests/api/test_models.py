@@ -4,8 +4,9 @@ from dataclasses import replace
 import pytest
 import redis
 
-from mlservice import artifacts, create_app
-from tests.helpers import authenticated, publish_trained
+from mlservice import create_app
+from mlservice.store import artifacts
+from tests.support import authenticated, publish_trained
 
 
 def _publish(models_dir, trained_model, job_id):
@@ -34,7 +35,38 @@ def test_models_lists_versions_newest_first_and_flags_current(client, models_dir
     assert latest["created_at"].endswith("Z")
 
 
-# --- POST /models/<version>/activate (the worker side is tested in test_worker.py) ----------
+def test_a_versions_detail_has_its_recipes_and_per_label_quality(client, models_dir, trained_model):
+    older = _publish(models_dir, trained_model, "a")
+    _publish(models_dir, trained_model, "b")
+    response = client.get(f"/models/{older}")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["version"] == older
+    assert body["current"] is False
+    assert body["metrics"] == trained_model.metrics
+    assert body["recipes"]["selected"] == trained_model.metrics["recipe"]
+    assert body["evaluation"] == trained_model.evaluation
+    some_label = trained_model.labels[0]
+    assert set(body["evaluation"]["per_label"][some_label]) == {
+        "precision",
+        "recall",
+        "f1",
+        "support",
+    }
+    listed = client.get("/models").get_json()["results"][1]
+    assert "evaluation" not in listed
+    assert {k: v for k, v in body.items() if k in listed} == listed
+
+
+@pytest.mark.parametrize("version", ["20200101T000000.000000Z-abcdef", "current", "not-a-version"])
+def test_an_unknown_versions_detail_is_404(client, models_dir, trained_model, version):
+    _publish(models_dir, trained_model, "a")
+    response = client.get(f"/models/{version}")
+    assert response.status_code == 404
+    assert response.get_json() == {"detail": "Model version not found."}
+
+
+# --- POST /models/<version>/activate (the worker side: worker/test_worker.py) ---------------------
 
 
 def test_activating_the_current_version_needs_no_worker(client, models_dir, trained_model):

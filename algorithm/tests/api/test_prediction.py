@@ -3,7 +3,7 @@ import json
 import pytest
 
 from mlservice.api.prediction import NO_MODEL_DETAIL
-from tests.helpers import authenticated, publish_trained
+from tests.support import authenticated, publish_trained
 
 
 def test_no_model_yet_is_a_conflict(client):
@@ -16,11 +16,19 @@ def test_predict_one_text(client, model_version, trained_model):
     response = client.post("/predict", json={"text": "Python 3 bindings for the GTK toolkit"})
     assert response.status_code == 200
     body = response.get_json()
-    assert list(body) == ["label", "probabilities", "model_version"]
+    assert list(body) == [
+        "label",
+        "probabilities",
+        "known_token_share",
+        "unknown",
+        "model_version",
+    ]
     assert body["model_version"] == model_version
     assert set(body["probabilities"]) == set(trained_model.labels)
     assert body["label"] == max(body["probabilities"], key=body["probabilities"].get)
     assert sum(body["probabilities"].values()) == pytest.approx(1.0)
+    assert 0 < body["known_token_share"] <= 1
+    assert body["unknown"] is False
 
 
 def test_predict_a_batch_in_order(client, model_version, corpus):
@@ -32,8 +40,7 @@ def test_predict_a_batch_in_order(client, model_version, corpus):
     assert len(body["predictions"]) == 25
     single = client.post("/predict", json={"text": texts[3]}).get_json()
     assert body["predictions"][3] == {
-        "label": single["label"],
-        "probabilities": single["probabilities"],
+        key: value for key, value in single.items() if key != "model_version"
     }
 
 
@@ -75,6 +82,12 @@ LONG = "x" * 101
         ({"texts": ["ok"] * 6}, "texts"),
         ({"texts": [LONG]}, "texts"),
         ({"text": "ok", "model": "svc"}, "model"),
+        ({"text": "ok", "explain": 0}, "explain"),
+        ({"text": "ok", "explain": 21}, "explain"),
+        ({"text": "ok", "explain": "5"}, "explain"),
+        ({"text": "ok", "explain": 2.5}, "explain"),
+        ({"text": "ok", "explain": True}, "explain"),
+        ({"text": "ok", "explain": None}, "explain"),
     ],
 )
 def test_bad_input_is_a_400_with_field_errors(settings, body, field, model_version):
@@ -140,3 +153,72 @@ def test_an_unsigned_first_model_is_never_served(client, models_dir, trained_mod
     response = client.post("/predict", json={"text": "a python library"})
     assert response.status_code == 409
     assert "not signed" in client.get("/health/ready").get_json()["model_error"]
+
+
+# --- explanations and unknown texts ------------------------------------------------------------
+
+
+def test_explain_returns_the_top_terms_whose_weights_add_up_to_the_score(
+    client, model_version, trained_model
+):
+    text = "Python 3 bindings for the GTK toolkit"
+    response = client.post("/predict", json={"text": text, "explain": 3})
+    assert response.status_code == 200
+    body = response.get_json()
+    explanation = body["explanation"]
+    assert explanation["label"] == body["label"]
+    assert len(explanation["terms"]) == 3
+    assert all(set(term) == {"term", "weight"} for term in explanation["terms"])
+    total = sum(term["weight"] for term in explanation["terms"]) + explanation["others_weight"]
+    assert total == pytest.approx(explanation["score"] - explanation["intercept"], abs=1e-9)
+    # The label's decision score as scikit-learn computes it.
+    estimator = trained_model.classifier.calibrated_classifiers_[0].estimator
+    scores = estimator.decision_function(trained_model.vectorizer.transform([text]))[0]
+    label = trained_model.labels.index(body["label"])
+    assert explanation["score"] == pytest.approx(scores[label], abs=1e-9)
+    plain = client.post("/predict", json={"text": text}).get_json()
+    assert "explanation" not in plain
+    assert plain["probabilities"] == body["probabilities"]
+
+
+def test_every_text_of_a_batch_is_explained(client, model_version, corpus):
+    texts = [text for text, _ in corpus[:5]]
+    body = client.post("/predict", json={"texts": texts, "explain": 20}).get_json()
+    for prediction in body["predictions"]:
+        assert prediction["explanation"]["label"] == prediction["label"]
+        assert 1 <= len(prediction["explanation"]["terms"]) <= 20
+
+
+def test_a_text_the_model_knows_nothing_of_is_flagged(client, model_version):
+    body = client.post("/predict", json={"text": "zzzzqqq 🐍🐍 xxyyzz"}).get_json()
+    assert body["unknown"] is True
+    assert body["known_token_share"] == 0.0
+    assert body["label"] is not None  # PREDICT_REFUSE_UNKNOWN is off by default
+
+
+def test_predict_refuse_unknown_gives_an_unknown_text_no_label(settings, model_version):
+    from dataclasses import replace
+
+    from mlservice import create_app
+
+    refusing = replace(settings, predict_refuse_unknown=True)
+    client = authenticated(create_app(refusing).test_client())
+    body = client.post("/predict", json={"texts": ["zzzzqqq xxyyzz", "a python library"]})
+    unknown, known = body.get_json()["predictions"]
+    assert unknown["label"] is None
+    assert unknown["unknown"] is True
+    assert known["label"] is not None
+    assert known["unknown"] is False
+
+
+def test_a_model_that_cannot_explain_answers_409(client, models_dir, corpus):
+    from mlservice.ml.text_classifier import train
+    from tests.support import sample
+
+    rows = sample(corpus, 200, seed=11)
+    svc = train([t for t, _ in rows], [y for _, y in rows], classifier="svc", recipes=("word",))
+    publish_trained(models_dir, svc)
+    response = client.post("/predict", json={"text": "a text editor", "explain": 3})
+    assert response.status_code == 409
+    assert "linear_svc" in response.get_json()["detail"]
+    assert client.post("/predict", json={"text": "a text editor"}).status_code == 200

@@ -8,7 +8,7 @@ import sentry_sdk
 from flask import request
 
 from mlservice import create_app
-from tests.helpers import TEST_SERVICE_TOKEN
+from tests.support import TEST_SERVICE_TOKEN
 from tests.support.sentry_stub import SentryStub
 
 

@@ -9,8 +9,9 @@ from datetime import timedelta
 
 import pytest
 
-from mlservice import create_app, jobs
-from tests.helpers import TEST_SERVICE_TOKEN, authenticated, serve
+from mlservice import create_app
+from mlservice.training import jobs
+from tests.support import TEST_SERVICE_TOKEN, authenticated, serve
 
 JOB_FIELDS = {
     "job_id",

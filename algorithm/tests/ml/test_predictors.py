@@ -8,14 +8,18 @@ from sklearn.pipeline import make_pipeline
 from sklearn.svm import LinearSVC
 
 from mlservice.ml.predictors import (
+    Analysis,
+    ExplanationUnavailable,
     LinearPredictor,
     SklearnPredictor,
     TfidfFeatures,
-    label_probabilities,
+    UnionFeatures,
     make_predictor,
+    prediction_rows,
 )
+from mlservice.ml.recipes import RECIPE_NAMES
 from mlservice.ml.text_classifier import train
-from tests.helpers import sample
+from tests.support import sample
 
 EXACT = {"rtol": 0, "atol": 1e-9}
 # Texts the vectorizer has never seen in odd shapes: no known term at all, punctuation only,
@@ -144,9 +148,177 @@ def test_svc_falls_back_to_sklearn(corpus):
     )
 
 
-def test_label_probabilities_shapes_rows_like_the_api():
-    rows = label_probabilities(["a", "b"], np.array([[0.25, 0.75], [0.9, 0.1]]))
-    assert rows == [
-        {"label": "b", "probabilities": {"a": 0.25, "b": 0.75}},
-        {"label": "a", "probabilities": {"a": 0.9, "b": 0.1}},
+def test_prediction_rows_shape_rows_like_the_api():
+    analysis = Analysis(
+        probabilities=np.array([[0.25, 0.75], [0.9, 0.1]]),
+        n_terms=np.array([4, 3]),
+        n_known=np.array([1, 0]),
+    )
+    assert prediction_rows(["a", "b"], analysis) == [
+        {
+            "label": "b",
+            "probabilities": {"a": 0.25, "b": 0.75},
+            "known_token_share": 0.25,
+            "unknown": False,
+        },
+        {
+            "label": "a",
+            "probabilities": {"a": 0.9, "b": 0.1},
+            "known_token_share": 0.0,
+            "unknown": True,
+        },
     ]
+    refused = prediction_rows(["a", "b"], analysis, refuse_unknown=True)
+    assert [row["label"] for row in refused] == ["b", None]
+    assert refused[1]["probabilities"] == {"a": 0.9, "b": 0.1}
+
+
+# --- every recipe on the fast path ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module", params=RECIPE_NAMES)
+def recipe_model(request, corpus):
+    """A linear_svc model of each recipe, on 500 real rows."""
+    texts, labels = _columns(sample(corpus, 500, seed=21))
+    return train(texts, labels, recipes=(request.param,), n_jobs=2)
+
+
+def _columns(rows):
+    return [t for t, _ in rows], [y for _, y in rows]
+
+
+def test_every_recipe_is_replayed_exactly_alone_and_in_a_batch(recipe_model, corpus):
+    fast = make_predictor(recipe_model.vectorizer, recipe_model.classifier)
+    expected_features = (
+        UnionFeatures if recipe_model.metrics["recipe"] == "word_char" else (TfidfFeatures)
+    )
+    assert isinstance(fast.features, expected_features)
+    probe = [text for text, _ in sample(corpus, 200, seed=22)] + ODD_TEXTS
+    expected = reference(recipe_model)(probe)
+    np.testing.assert_allclose(fast.predict_proba(probe), expected, **EXACT)
+    alone = np.vstack([fast.predict_proba([text]) for text in probe])
+    np.testing.assert_allclose(alone, expected, **EXACT)
+    matrix = fast.features.matrix(probe)
+    assert abs(matrix - recipe_model.vectorizer.transform(probe)).max() <= EXACT["atol"]
+
+
+def _sklearn_scores(model, texts) -> np.ndarray:
+    """scikit-learn's decision scores of every label (two labels: -d and d)."""
+    estimator = model.classifier.calibrated_classifiers_[0].estimator
+    scores = estimator.decision_function(model.vectorizer.transform(texts))
+    return np.column_stack([-scores, scores]) if scores.ndim == 1 else scores
+
+
+def test_explanation_weights_add_up_to_the_score_minus_the_intercept(recipe_model, corpus):
+    fast = make_predictor(recipe_model.vectorizer, recipe_model.classifier)
+    probe = [text for text, _ in sample(corpus, 50, seed=23)] + ODD_TEXTS
+    analysis = fast.analyse(probe, explain=5)
+    sklearn_scores = _sklearn_scores(recipe_model, probe)
+    for i, explanation in enumerate(analysis.explanations):
+        label = int(analysis.probabilities[i].argmax())
+        assert explanation["label"] == fast.labels[label]
+        weights = [term["weight"] for term in explanation["terms"]]
+        assert len(weights) <= 5
+        assert np.isclose(
+            sum(weights) + explanation["others_weight"],
+            explanation["score"] - explanation["intercept"],
+            rtol=0,
+            atol=1e-9,
+        )
+        # The score is the label's own decision score, as scikit-learn computes it.
+        assert np.isclose(explanation["score"], sklearn_scores[i, label], rtol=0, atol=1e-9)
+        magnitudes = [abs(w) for w in weights]
+        assert magnitudes == sorted(magnitudes, reverse=True)
+
+
+def test_every_weight_is_the_terms_coefficient_times_its_tfidf_value(recipe_model):
+    fast = make_predictor(recipe_model.vectorizer, recipe_model.classifier)
+    text = "a python library for parsing command line options"
+    (explanation,) = fast.analyse([text], explain=20).explanations
+    features = recipe_model.vectorizer.transform([text])
+    names = list(recipe_model.vectorizer.get_feature_names_out())
+    label = fast.labels.index(explanation["label"])
+    coefficients = _coefficients(recipe_model, label)
+    assert explanation["terms"]
+    for term in explanation["terms"]:
+        j = names.index(term["term"])
+        assert np.isclose(term["weight"], coefficients[j] * features[0, j], rtol=0, atol=1e-12)
+
+
+def _coefficients(model, label: int) -> np.ndarray:
+    coef = model.classifier.calibrated_classifiers_[0].estimator.coef_
+    if coef.shape[0] == 1:  # two labels: one row, for the second label
+        return coef[0] if label == 1 else -coef[0]
+    return coef[label]
+
+
+def test_an_explanation_of_all_terms_leaves_nothing_over(trained_model):
+    fast = make_predictor(trained_model.vectorizer, trained_model.classifier)
+    (explanation,) = fast.analyse(["python library"], explain=20).explanations
+    assert len(explanation["terms"]) == 2
+    assert explanation["others_weight"] == 0.0
+
+
+def test_a_text_with_no_known_term_is_flagged_and_explained_by_the_intercept(trained_model):
+    fast = make_predictor(trained_model.vectorizer, trained_model.classifier)
+    analysis = fast.analyse(["zzzzqqq xxyyzz", "a python library"], explain=3)
+    assert analysis.n_known[1] > 0
+    assert analysis.n_known[0] == 0
+    assert analysis.n_terms[0] >= 1
+    unknown = analysis.explanations[0]
+    assert unknown["terms"] == []
+    assert unknown["score"] == unknown["intercept"]
+
+
+def test_known_token_share_counts_the_analyzers_terms(trained_model):
+    fast = make_predictor(trained_model.vectorizer, trained_model.classifier)
+    analyze = trained_model.vectorizer.build_analyzer()
+    vocabulary = trained_model.vectorizer.vocabulary_
+    text = "a python library zzzzqqq xxyyzz python"
+    terms = analyze(text)
+    (row,) = prediction_rows(fast.labels, fast.analyse([text]))
+    assert row["known_token_share"] == sum(t in vocabulary for t in terms) / len(terms)
+    assert 0 < row["known_token_share"] < 1
+    assert row["unknown"] is False
+
+
+def test_a_two_label_model_gives_a_foreign_text_a_confident_prior_and_flags_it(corpus):
+    # The measured fact: with no term it knows, a text always gets the same label at a high
+    # probability (the intercept's); the answer now says that nothing was recognised.
+    rows = [row for row in corpus if row[1] in ("python", "perl")][:200]
+    model = train(*_columns(rows), min_samples=20, recipes=("word",))
+    fast = make_predictor(model.vectorizer, model.classifier)
+    foreign = ["مكتبة بايثون 🐍 для разработки", "🐍🐍🐍", "Ein Werkzeug für Übersetzungen"]
+    analysis = fast.analyse(foreign)
+    assert np.all(analysis.probabilities.max(axis=1) > 0.9)
+    assert len({tuple(row) for row in analysis.probabilities}) == 1  # the same answer for all
+    rows_out = prediction_rows(fast.labels, analysis, refuse_unknown=True)
+    assert all(row["unknown"] and row["known_token_share"] == 0.0 for row in rows_out)
+    assert all(row["label"] is None for row in rows_out)
+    known = prediction_rows(fast.labels, fast.analyse(["a perl module"]), refuse_unknown=True)
+    assert known[0]["unknown"] is False
+    assert known[0]["label"] is not None
+
+
+def test_the_two_label_explanation_of_the_first_label_negates_the_weights(corpus):
+    rows = [row for row in corpus if row[1] in ("python", "perl")][:200]
+    model = train(*_columns(rows), min_samples=20, recipes=("word",))
+    fast = make_predictor(model.vectorizer, model.classifier)
+    texts = ["perl module for parsing", "python library for parsing"]
+    analysis = fast.analyse(texts, explain=20)
+    scores = _sklearn_scores(model, texts)
+    for i, explanation in enumerate(analysis.explanations):
+        label = fast.labels.index(explanation["label"])
+        assert np.isclose(explanation["score"], scores[i, label], rtol=0, atol=1e-9)
+    assert {e["label"] for e in analysis.explanations} == {"perl", "python"}
+
+
+def test_svc_reports_coverage_but_cannot_explain(corpus):
+    rows = sample(corpus, 200, seed=11)
+    model = train(*_columns(rows), classifier="svc", min_samples=20, recipes=("word",))
+    predictor = make_predictor(model.vectorizer, model.classifier)
+    analysis = predictor.analyse(["zzzzqqq", "a text editor"])
+    assert analysis.n_known[0] == 0
+    assert analysis.n_known[1] > 0
+    with pytest.raises(ExplanationUnavailable, match="linear_svc"):
+        predictor.analyse(["a text editor"], explain=3)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from mlservice.config import Settings
-from tests.helpers import wait_for
+from tests.support import wait_for
 
 ALGORITHM_DIR = Path(__file__).resolve().parents[2]
 WORKER_START_TIMEOUT = 60
@@ -56,7 +56,7 @@ def free_port() -> int:
 def running_worker(
     settings: Settings, workdir: Path, *, concurrency: int = 2, **extra_env: str
 ) -> Iterator[WorkerProcess]:
-    """Start `celery -A mlservice.worker worker` on the test broker; stop it warmly after."""
+    """Start `celery -A mlservice.worker.main worker` on the test broker; stop it warmly after."""
     metrics_port = free_port()
     prometheus_dir = workdir / "worker-prometheus"
     env = {
@@ -84,7 +84,7 @@ def running_worker(
                 "-m",
                 "celery",
                 "-A",
-                "mlservice.worker",
+                "mlservice.worker.main",
                 "--quiet",
                 "worker",
                 "--queues=training,control",

@@ -71,6 +71,8 @@ MIDDLEWARE = [
     "observability.middleware.RequestIdMiddleware",
     "observability.middleware.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # On every answer of a throttled view, 429s included; the throttles run inside the view.
+    "common.throttling.RateLimitHeadersMiddleware",
     # Before anything reads the body: an oversized Content-Length is a 413 at once.
     "common.request_limits.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -4,7 +4,7 @@ One urllib3 connection pool per process keeps a keep-alive connection per gunico
 Every call has a (connect, read) timeout, so a dead service costs a request at most the connect
 timeout (refused: milliseconds) before it becomes a 503. urllib3 rather than requests: this is
 the hot path of every prediction, and requests' session machinery (cookies, hooks, settings
-merges) cost twice as much CPU per call as the pool itself (0.47 vs 0.22 ms, measured).
+merges) cost more CPU per call than the pool itself (BENCHMARKS.md, "History").
 """
 
 import functools
@@ -15,7 +15,7 @@ from urllib.parse import quote, urlencode
 
 import urllib3
 from django.conf import settings
-from urllib3.exceptions import HTTPError
+from urllib3.exceptions import HTTPError, ProtocolError
 
 from integrations.ml_service.exceptions import MLServiceRejected, MLServiceUnavailable
 from observability.request_id import HEADER as request_id_header
@@ -69,6 +69,9 @@ class MLServiceClient:
     def list_models(self) -> MLResponse:
         return self._request("GET", "/models")
 
+    def get_model(self, version: str) -> MLResponse:
+        return self._request("GET", f"/models/{quote(version, safe='')}")
+
     def activate_model(self, version: str) -> MLResponse:
         return self._request("POST", f"/models/{quote(version, safe='')}/activate")
 
@@ -92,10 +95,18 @@ class MLServiceClient:
             body = json.dumps(json_body, ensure_ascii=False).encode()
             headers["Content-Type"] = "application/json"
         where = f"{method} {self.base_url}{url}"
-        try:
-            response = self.pool.urlopen(method, url, body=body, headers=headers)
-        except HTTPError as exc:  # refused, timed out, reset, malformed answer
-            raise MLServiceUnavailable(f"{where}: {exc}") from exc
+        # Reads and predictions change nothing, so one whose keep-alive connection the ML API
+        # closed under it (a container being replaced, a worker recycled) goes once more.
+        attempts = 2 if method == "GET" or path == "/predict" else 1
+        for attempt in range(attempts):
+            try:
+                response = self.pool.urlopen(method, url, body=body, headers=headers)
+                break
+            except ProtocolError as exc:  # the connection closed or reset before an answer
+                if attempt + 1 == attempts:
+                    raise MLServiceUnavailable(f"{where}: {exc}") from exc
+            except HTTPError as exc:  # refused, timed out, malformed answer
+                raise MLServiceUnavailable(f"{where}: {exc}") from exc
 
         if response.status >= 500:
             raise MLServiceUnavailable(f"{where}: HTTP {response.status}")

@@ -78,9 +78,13 @@ def test_anonymous_calls_are_throttled_per_client(anonymous_client, rates, real_
     # nginx's auth check of an /ml/ route that needs no token.
     health = {"HTTP_X_ORIGINAL_METHOD": "GET", "HTTP_X_ORIGINAL_URI": "/ml/health"}
 
-    statuses = [anonymous_client.get("/api/auth/check/", **health).status_code for _ in range(3)]
+    answers = [anonymous_client.get("/api/auth/check/", **health) for _ in range(3)]
 
-    assert statuses == [204, 204, 429]
+    # For nginx's auth_request, which passes on only 401 and 403: a 403 with Retry-After, which
+    # nginx answers as a 429.
+    assert [answer.status_code for answer in answers] == [204, 204, 403]
+    assert 0 < int(answers[-1]["Retry-After"]) <= 60
+    assert answers[-1]["X-RateLimit-Remaining"] == "0"
 
 
 def test_health_is_never_throttled(anonymous_client, rates, real_redis):
@@ -153,3 +157,59 @@ def test_a_dropped_connection_fails_one_call_and_the_next_reconnects(real_redis)
         counter.hit("dropped", 60)
 
     assert counter.hit("dropped", 60)[0] == 2
+
+
+def rate_limit_headers(response) -> tuple[int, int, int]:
+    return tuple(int(response[f"X-RateLimit-{name}"]) for name in ("Limit", "Remaining", "Reset"))
+
+
+def test_every_answer_says_where_the_caller_stands(api_client, rates, real_redis):
+    rates(user="3/min")
+
+    answers = [rate_limit_headers(api_client.get(URL)) for _ in range(3)]
+
+    assert [(limit, remaining) for limit, remaining, _ in answers] == [(3, 2), (3, 1), (3, 0)]
+    assert all(0 < reset <= 60 for _, _, reset in answers)
+
+
+def test_a_429_has_the_headers_retry_after_and_a_detail(api_client, rates, real_redis):
+    rates(user="1/hour")
+    api_client.get(URL)
+
+    response = api_client.get(URL)
+
+    assert response.status_code == 429
+    limit, remaining, reset = rate_limit_headers(response)
+    assert (limit, remaining) == (1, 0)
+    assert 3590 <= reset <= 3600
+    assert int(response["Retry-After"]) == reset
+    assert response.json()["detail"]
+
+
+def test_the_tightest_throttle_speaks(anonymous_client, rates, real_redis):
+    """An anonymous call counts in the per-client "user" and "anon" rates alike."""
+    rates(user="1000/min", anon="5/min")
+    health = {"HTTP_X_ORIGINAL_METHOD": "GET", "HTTP_X_ORIGINAL_URI": "/ml/health"}
+
+    response = anonymous_client.get("/api/auth/check/", **health)
+
+    assert response.status_code == 204
+    assert rate_limit_headers(response)[:2] == (5, 4)
+
+
+def test_unthrottled_views_send_no_rate_limit_headers(anonymous_client, rates, real_redis):
+    rates(user="1/min", anon="1/min")
+
+    response = anonymous_client.get("/api/health/live")
+
+    assert "X-RateLimit-Limit" not in response
+
+
+def test_no_headers_while_the_throttle_fails_open(api_client, rates, settings, closed_port):
+    settings.CACHES = redis_cache(f"redis://127.0.0.1:{closed_port}/0")
+    rates(user="1/min")
+
+    response = api_client.get(URL)
+
+    assert response.status_code == 200
+    assert "X-RateLimit-Remaining" not in response

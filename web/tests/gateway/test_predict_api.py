@@ -59,6 +59,12 @@ def test_batch_is_forwarded(api_client, ml_service, ml_url):
         pytest.param({"texts": ["ok", 3]}, "texts", id="number-item"),
         pytest.param({"texts": ["t"] * 1001}, "texts", id="over-batch-cap"),
         pytest.param({"text": "a", "model": "svc"}, "model", id="unknown-field"),
+        pytest.param({"text": "a", "explain": 0}, "explain", id="explain-zero"),
+        pytest.param({"text": "a", "explain": 21}, "explain", id="explain-over-20"),
+        pytest.param({"text": "a", "explain": "5"}, "explain", id="explain-string"),
+        pytest.param({"text": "a", "explain": 2.0}, "explain", id="explain-float"),
+        pytest.param({"text": "a", "explain": True}, "explain", id="explain-bool"),
+        pytest.param({"text": "a", "explain": None}, "explain", id="explain-null"),
         pytest.param(["a"], "non_field_errors", id="json-list"),
     ],
 )
@@ -120,3 +126,44 @@ def test_ml_service_down_is_503(api_client, settings, closed_port):
 
 def test_anonymous_is_401(anonymous_client, ml_service):
     assert anonymous_client.post(URL, {"text": "hello"}).status_code == 401
+
+
+def test_explain_is_forwarded_and_the_explanation_relayed(api_client, ml_service, ml_url):
+    answer = {
+        **PREDICTION,
+        "known_token_share": 0.75,
+        "unknown": False,
+        "explanation": {
+            "label": "editors",
+            "score": 0.7,
+            "intercept": -0.2,
+            "terms": [{"term": "editor", "weight": 0.6}],
+            "others_weight": 0.3,
+        },
+    }
+    ml_service.post(
+        f"{ml_url}/predict",
+        json=answer,
+        match=[json_body_is({"texts": ["a text editor"], "explain": 1})],
+    )
+
+    response = api_client.post(
+        URL,
+        data=json.dumps({"texts": ["a text editor"], "explain": 1}),
+        content_type="application/json",
+    )
+
+    assert response.status_code == 200
+    assert response.json() == answer
+
+
+def test_a_model_that_cannot_explain_is_the_services_409(api_client, ml_service, ml_url):
+    body = {"detail": "explanations need CLASSIFIER=linear_svc."}
+    ml_service.post(f"{ml_url}/predict", json=body, status=409)
+
+    response = api_client.post(
+        URL, data=json.dumps({"text": "a", "explain": 3}), content_type="application/json"
+    )
+
+    assert response.status_code == 409
+    assert response.json() == body

@@ -66,3 +66,12 @@ def test_metrics_are_served_without_a_token_outside_the_api(anonymous_client):
 def test_metrics_ignore_the_host_header(client):
     """Prometheus scrapes web:8000, which is not an allowed host."""
     assert client.get("/metrics", HTTP_HOST="web:8000").status_code == 200
+
+
+def test_metrics_name_the_release_from_the_image(anonymous_client, monkeypatch):
+    monkeypatch.setenv("TEXTCLF_VERSION", "v1.2.3")
+    monkeypatch.setenv("TEXTCLF_REVISION", "abc1234")
+
+    body = anonymous_client.get("/metrics").content.decode()
+
+    assert 'build_info{revision="abc1234",version="v1.2.3"} 1.0' in body

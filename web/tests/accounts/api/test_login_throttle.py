@@ -130,3 +130,38 @@ def test_token_and_admin_logins_share_the_budget(anonymous_client, user):
         )
 
     assert attempt(anonymous_client, "alice", **via_nginx("10.1.0.99")).status_code == 429
+
+
+def rate_limit(response) -> tuple[int, int]:
+    return int(response["X-RateLimit-Limit"]), int(response["X-RateLimit-Remaining"])
+
+
+def test_a_login_answer_shows_the_tightest_login_limit(anonymous_client, user):
+    with_username = attempt(anonymous_client, "alice", **via_nginx(CLIENT))
+    without = anonymous_client.post(TOKEN_URL, {"password": "x"}, **via_nginx("198.51.100.1"))
+
+    assert rate_limit(with_username) == (5, 4)  # per username 5/min, per client 10/min
+    assert rate_limit(without) == (10, 9)  # no username: only the client's limit counts
+    assert 0 < int(with_username["X-RateLimit-Reset"]) <= 60
+
+
+@pytest.mark.parametrize(
+    ("url", "encoding"),
+    [
+        (TOKEN_URL, {"content_type": "application/json"}),
+        ("/admin/login/", {}),  # a form
+        ("/api/auth/login/", {}),
+    ],
+)
+def test_a_throttled_login_has_the_rate_limit_headers(url, encoding, user):
+    client = Client()
+    credentials = {"username": "alice", "password": "x"}
+    for i in range(5):
+        client.post(url, credentials, **encoding, **via_nginx(f"10.2.0.{i}"))
+
+    response = client.post(url, credentials, **encoding, **via_nginx(CLIENT))
+
+    assert response.status_code == 429
+    assert rate_limit(response) == (5, 0)
+    assert int(response["X-RateLimit-Reset"]) == int(response["Retry-After"])
+    assert response.json()["detail"]

@@ -4,7 +4,7 @@ import pytest
 
 from integrations.ml_service.client import MLServiceClient, get_ml_client
 from integrations.ml_service.exceptions import MLServiceRejected, MLServiceUnavailable
-from tests.fake_ml_service import json_body_is
+from tests.fake_ml_service import RESET, json_body_is
 
 JOB_ID = "6f1c1c4e-8d0a-4d8e-9a55-3c1f0f1d2b7a"
 
@@ -153,3 +153,19 @@ def test_connection_refused_by_a_real_closed_port_is_unavailable(settings, close
         get_ml_client().train()
 
     assert "127.0.0.1" in excinfo.value.reason
+
+
+def test_a_prediction_whose_connection_drops_is_sent_once_more(client, ml_service, ml_url):
+    answers = iter([RESET, (200, {"Content-Type": "application/json"}, '{"label": "x"}')])
+    ml_service.add_callback("POST", f"{ml_url}/predict", lambda request: next(answers))
+
+    assert client.predict({"text": "hello"}).body == {"label": "x"}
+    assert len(ml_service.calls) == 2
+
+
+def test_a_training_whose_connection_drops_is_never_sent_twice(client, ml_service, ml_url):
+    ml_service.add("POST", f"{ml_url}/train", reset=True)
+
+    with pytest.raises(MLServiceUnavailable):
+        client.train()
+    assert len(ml_service.calls) == 1

@@ -1,0 +1,290 @@
+"""Queue a training job (API side) and run one (worker side), composing the I/O modules.
+
+`run_training` is a plain function of a job id and the settings, so tests drive it without a
+broker; the Celery task only calls it. Every path ends the job 'succeeded' or 'failed', or
+leaves it to the run that holds it: a run writes the job only while it holds the lease (its
+fence number), and publishes only if no newer run has.
+"""
+
+from __future__ import annotations
+
+import errno
+import resource
+import time
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import psycopg
+import structlog
+from celery.exceptions import SoftTimeLimitExceeded
+from kombu.exceptions import OperationalError as BrokerOperationalError
+
+from mlservice import db
+from mlservice.config import Settings
+from mlservice.ml import text_classifier
+from mlservice.observability import metrics
+from mlservice.store import artifact_db, artifacts
+from mlservice.training import data_source, jobs, lease, progress
+
+log = structlog.get_logger(__name__)
+
+# Declared on the task. The hard limit is a backstop: the soft one ends the run cleanly first.
+SOFT_TIME_LIMIT = timedelta(minutes=55)
+TIME_LIMIT = timedelta(minutes=60)
+# A queued job nobody started for this long lost its message; it is failed to free the slot.
+ABANDONED_QUEUED_AFTER = timedelta(hours=1)
+# The final status write survives a database blip of about this long.
+_STATUS_WRITE_ATTEMPTS = 4
+_STATUS_WRITE_BACKOFF_SECONDS = 2.0
+
+
+class BrokerUnavailable(Exception):
+    """The job could not be handed to the broker; it has been marked failed."""
+
+
+def fail_stale_jobs(conn: psycopg.Connection, settings: Settings) -> int:
+    """Fail jobs whose worker is gone (lease expired) or that no worker ever started."""
+    failed = jobs.fail_stale(
+        conn,
+        lease=timedelta(seconds=settings.train_lease_seconds),
+        queued_for=ABANDONED_QUEUED_AFTER,
+    )
+    if failed:
+        log.warning("Failed stale training jobs", count=failed)
+    return failed
+
+
+def queue_training(
+    conn: psycopg.Connection, settings: Settings, *, enqueue: Callable[[str], object]
+) -> jobs.Job:
+    """Create the queued job (single-flight) and send its id to the worker.
+
+    Raises jobs.ActiveJobExists, or BrokerUnavailable after failing the job so that it does not
+    block the next attempt.
+    """
+    fail_stale_jobs(conn, settings)
+    job = jobs.create(conn)
+    structlog.contextvars.bind_contextvars(job_id=str(job.job_id))
+    try:
+        enqueue(str(job.job_id))
+    except (BrokerOperationalError, OSError) as exc:
+        log.error("Could not queue the training job", error=repr(exc))
+        jobs.mark_failed(
+            conn, job.job_id, error=f"Could not queue the job: the broker is unreachable ({exc})."
+        )
+        raise BrokerUnavailable(str(exc)) from exc
+    log.info("Training job queued")
+    return job
+
+
+def run_training(
+    job_id: str,
+    settings: Settings,
+    *,
+    announce_progress: Callable[[progress.Progress], None] | None = None,
+) -> str | None:
+    """Train on every row of `data`, publish the model, record the outcome on the job.
+
+    Returns the published version, or None when the job failed or was not this run's to do (a
+    duplicate delivery, a job already finished, failed as stale or given up). Expected failures
+    (too few rows or labels, a full disk, a lost lease, a newer model) end the job quietly; any
+    other exception fails the job and is re-raised for the worker's log and Sentry.
+    The run's progress goes to the job row and, if given, to `announce_progress` (Flower).
+    """
+    job_uuid = uuid.UUID(job_id)
+    structlog.contextvars.bind_contextvars(job_id=job_id)
+    with db.connect(settings) as conn:
+        claim = jobs.claim(
+            conn,
+            job_uuid,
+            worker=lease.owner_id(),
+            lease=timedelta(seconds=settings.train_lease_seconds),
+            max_attempts=settings.train_max_attempts,
+            owner_is_gone=lease.owner_is_gone,
+        )
+    if claim.fence is None:
+        log.warning("Training job not started", reason=claim.reason, attempts=claim.attempts)
+        return None
+    structlog.contextvars.bind_contextvars(fence=claim.fence)
+    log.info("Training job started", classifier=settings.classifier, attempt=claim.attempts)
+
+    run = _Run()
+    report = progress.Reporter(
+        progress.job_writer(settings, job_uuid, claim.fence), announce=announce_progress
+    )
+    with lease.LeaseKeeper(settings, job_uuid, claim.fence) as keeper:
+        try:
+            version, trained = _train_and_publish(
+                settings, job_id, run, claim.fence, keeper, report
+            )
+        except Exception as exc:
+            error = _expected_failure(exc)
+            if error is None:
+                _fail(settings, job_uuid, claim.fence, run, f"{type(exc).__name__}: {exc}")
+                raise
+            log.warning("Training job failed", error=error)
+            _fail(settings, job_uuid, claim.fence, run, error)
+            return None
+
+    structlog.contextvars.bind_contextvars(model_version=version)
+    _record(
+        settings,
+        jobs.mark_succeeded,
+        job_uuid,
+        fence=claim.fence,
+        model_version=version,
+        metrics=trained.metrics,
+        n_samples=trained.n_samples,
+        stats=run.stats(),
+    )
+    _count_run("succeeded", run)
+    metrics.TRAINING_LAST_SUCCESS.set(time.time())
+    log.info("Training job succeeded", metrics=trained.metrics, stats=run.stats())
+    return version
+
+
+class _Run:
+    """Phase timings and row count of one run, for the job's `stats` and the metrics."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.seconds: dict[str, float] = {}
+        self.n_samples: int | None = None
+
+    def phase(self, name: str, started: float) -> None:
+        self.seconds[f"{name}_seconds"] = round(time.monotonic() - started, 3)
+
+    def stats(self) -> dict[str, Any]:
+        # The pool process runs one task and exits (worker_max_tasks_per_child=1), so its
+        # lifetime peak is this run's peak, including the libraries forked from the main process.
+        peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return {
+            "peak_rss_bytes": peak_kib * 1024,
+            "read_seconds": self.seconds.get("read_seconds"),
+            "fit_seconds": self.seconds.get("fit_seconds"),
+            "publish_seconds": self.seconds.get("publish_seconds"),
+            "total_seconds": round(time.monotonic() - self.started, 3),
+        }
+
+
+def _expected_failure(exc: Exception) -> str | None:
+    """The job's error for a failure that is not a bug (no traceback for Sentry), else None."""
+    if isinstance(
+        exc,
+        text_classifier.TrainingDataError | data_source.TooManyLabels | artifacts.PublishRefused,
+    ):
+        return str(exc)
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return (
+            "No space left on the models volume (ENOSPC) while publishing; nothing was "
+            "published and the current model is unchanged."
+        )
+    if isinstance(exc, SoftTimeLimitExceeded):
+        return f"Training exceeded its time limit ({SOFT_TIME_LIMIT.total_seconds():.0f} s)."
+    return None
+
+
+def _train_and_publish(
+    settings: Settings,
+    job_id: str,
+    run: _Run,
+    fence: int,
+    keeper: lease.LeaseKeeper,
+    report: progress.Reporter,
+) -> tuple[str, text_classifier.TrainedModel]:
+    started = time.monotonic()
+    with db.connect(settings) as conn:
+        row_ids, texts, labels = data_source.read_all(
+            conn,
+            batch_size=settings.train_batch_size,
+            max_labels=settings.train_max_labels,
+            on_progress=lambda done, total: report("reading_rows", done, total),
+        )
+    run.phase("read", started)
+    run.n_samples = len(texts)
+    metrics.TRAINING_ROWS.set(run.n_samples)
+
+    started = time.monotonic()
+    trained = text_classifier.train(
+        texts,
+        labels,
+        row_ids=row_ids,
+        classifier=settings.classifier,
+        recipe_budget_seconds=settings.train_recipe_budget_seconds,
+        min_samples=settings.train_min_samples,
+        n_jobs=settings.train_n_jobs,
+        max_features=settings.train_max_features,
+        max_model_bytes=settings.model_max_bytes,
+        on_progress=report,
+    )
+    del row_ids, texts, labels
+    run.phase("fit", started)
+    if keeper.lost():
+        raise artifacts.LeaseLost("lost its lease while training (a newer run took over)")
+
+    started = time.monotonic()
+    report("publishing")
+    version, files = artifacts.signed_files(
+        model=trained.classifier,
+        vectorizer=trained.vectorizer,
+        metadata={
+            "job_id": job_id,
+            "n_samples": trained.n_samples,
+            "labels": trained.labels,
+            "excluded_labels": trained.excluded_labels,
+            "metrics": trained.metrics,
+            "parameters": trained.parameters,
+            "recipes": trained.recipes,
+            "evaluation": trained.evaluation,
+        },
+        signing_key=settings.model_signing_key,
+        fence=fence,
+        max_bytes=settings.model_max_bytes,
+    )
+    with db.connect(settings) as conn:
+        artifact_db.publish(
+            conn,
+            version,
+            files,
+            keep=settings.model_keep_versions,
+            fence=fence,
+            still_leased=keeper.still_held,
+        )
+        artifact_db.sync_quietly(conn, settings)
+    run.phase("publish", started)
+    return version, trained
+
+
+def _fail(settings: Settings, job_id: uuid.UUID, fence: int, run: _Run, error: str) -> None:
+    _count_run("failed", run)
+    _record(
+        settings,
+        jobs.mark_failed,
+        job_id,
+        fence=fence,
+        error=error,
+        n_samples=run.n_samples,
+        stats=run.stats(),
+    )
+
+
+def _count_run(outcome: str, run: _Run) -> None:
+    metrics.TRAINING_RUNS.labels(outcome=outcome).inc()
+    metrics.TRAINING_DURATION.observe(time.monotonic() - run.started)
+
+
+def _record(settings: Settings, transition: Callable[..., bool], job_id: uuid.UUID, **kwargs):
+    """Write a final status, retrying while the database is briefly unreachable."""
+    for attempt in range(1, _STATUS_WRITE_ATTEMPTS + 1):
+        try:
+            with db.connect(settings) as conn:
+                if not transition(conn, job_id, **kwargs):
+                    log.warning("The job is no longer this run's; its status is left as is")
+                return
+        except psycopg.OperationalError:
+            if attempt == _STATUS_WRITE_ATTEMPTS:
+                raise
+            log.warning("Database unavailable recording the job outcome; retrying", exc_info=True)
+            time.sleep(_STATUS_WRITE_BACKOFF_SECONDS * attempt)
