@@ -6,7 +6,7 @@ SHELL := /bin/bash
 STANDINS ?= ../shared/docker/standins.env
 ifneq ($(wildcard $(STANDINS)),)
 include $(STANDINS)
-export PYTHON_IMAGE POSTGRES_IMAGE REDIS_IMAGE NGINX_IMAGE PROMETHEUS_IMAGE
+export PYTHON_IMAGE POSTGRES_IMAGE REDIS_IMAGE NGINX_IMAGE PROMETHEUS_IMAGE REGISTRY_IMAGE DIND_IMAGE
 endif
 
 COMPOSE ?= docker compose
@@ -18,7 +18,7 @@ TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 
 .PHONY: help up down logs ps demo test test-ops test-cli test-web test-algorithm test-bench test-harness \
 	test-e2e test-prod lint fmt clean backup restore bench chaos secrets cert release deploy promote \
-	rollback status smoke test-deploy test-deploy-records
+	rollback status smoke test-deploy test-deploy-records test-swarm
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -88,6 +88,9 @@ test-e2e: $(VENV)/e2e/.installed ## end-to-end through nginx on its own compose 
 
 test-prod: $(VENV)/e2e/.installed ## the same suite against the production overlay, plus its hardening checks
 	E2E_PROFILE=prod E2E_HTTP_PORT=18081 $(VENV)/e2e/bin/pytest -q tests/e2e
+
+test-swarm: $(VENV)/e2e/.installed ## a 3-node Docker Swarm (DinD) on this machine: deploy, scale, update, rollback, node loss (minutes)
+	tests/swarm/run $(SWARM_TEST_ARGS)
 
 lint: $(VENV)/web/.installed ## ruff lint and format check on every Python service
 	$(VENV)/web/bin/ruff check ops web algorithm tests bench cli scripts/make_sample scripts/deploy

@@ -8,6 +8,11 @@ ops_password=${OPS_PASSWORD:-}
 if [ -n "${OPS_PASSWORD_FILE:-}" ]; then
     ops_password=$(cat "$OPS_PASSWORD_FILE")
 fi
+# The service token nginx adds to /ml/ requests, from a secret's file when one is given (Swarm).
+if [ -n "${ML_SERVICE_TOKEN_FILE:-}" ]; then
+    ML_SERVICE_TOKEN=$(cat "$ML_SERVICE_TOKEN_FILE")
+    export ML_SERVICE_TOKEN
+fi
 # The htpasswd lives in this container's memory only, next to the secret it is made from.
 if [ -n "$ops_password" ]; then
     printf '%s:{PLAIN}%s\n' "${OPS_USER:-ops}" "$ops_password" > /tmp/nginx/ops.htpasswd

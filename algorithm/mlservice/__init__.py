@@ -63,6 +63,13 @@ def create_app(config: Settings | None = None, *, service: str = "algorithm") ->
         signing_key=settings.model_signing_key.get_secret_value(),
         max_bytes=settings.model_max_bytes,
     )
+    if service == "algorithm" and settings.model_sync_seconds > 0:
+        from mlservice.store.artifact_db import Follower
+
+        # Started by the first request of each gunicorn worker: a thread must not cross a fork.
+        follower = Follower(settings, interval=settings.model_sync_seconds)
+        app.extensions["model_follower"] = follower
+        app.before_request(follower.ensure_started)
     if not multiproc.is_active():
         structlog.get_logger(__name__).warning(
             "prometheus-client was imported before PROMETHEUS_MULTIPROC_DIR was set: each "

@@ -77,6 +77,9 @@ class Settings(LogSettings):
     train_max_attempts: int = Field(default=2, ge=1)
     # How long POST /models/<version>/activate waits for the worker to switch `current`.
     activate_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Each API process follows the model versions in Postgres into MODELS_DIR: on every
+    # notification and at least this often (seconds); 0 turns the follower off.
+    model_sync_seconds: float = Field(default=2.0, ge=0)
     # Training caps, checked before anything is published. The vocabulary a TF-IDF keeps (terms
     # by frequency); the Debian corpus has about 80k terms, so the default leaves it whole.
     train_max_features: int = Field(default=200_000, ge=1)

@@ -26,7 +26,12 @@ _SCHEMA_LOCK_ID = 0x6D6C7376  # "mlsv"
 # A request never waits longer than this on a lock or a slow query.
 _API_STATEMENT_TIMEOUT_MS = 10_000
 # What the least-privilege role may do, table by table; sequences of training_job get USAGE.
-_ROLE_TABLE_PRIVILEGES = {"data": "SELECT", "training_job": "SELECT, INSERT, UPDATE, DELETE"}
+_ROLE_TABLE_PRIVILEGES = {
+    "data": "SELECT",
+    "training_job": "SELECT, INSERT, UPDATE, DELETE",
+    "model_version": "SELECT, INSERT, DELETE",
+    "model_pointer": "SELECT, INSERT, UPDATE",
+}
 
 
 class RoleError(Exception):

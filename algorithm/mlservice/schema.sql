@@ -65,3 +65,26 @@ BEGIN
             )) NOT VALID;
     END IF;
 END $$;
+
+-- Model versions (issue 15): the signed files of each kept version, so that every API replica,
+-- on any node, copies them into its own MODELS_DIR (mlservice.store.artifact_db). Added by the worker
+-- in one transaction with the pointer below; versions beyond MODEL_KEEP_VERSIONS are deleted.
+CREATE TABLE IF NOT EXISTS model_version (
+    version    text        PRIMARY KEY,
+    -- metadata.json as signed: both pickles' sha256 and an HMAC over the rest (MODEL_SIGNING_KEY).
+    metadata   bytea       NOT NULL,
+    model      bytea       NOT NULL,
+    vectorizer bytea       NOT NULL,
+    fence      bigint,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- One row: what every replica serves. The foreign keys keep a pointed-at version from being
+-- deleted; the fence is the highest one a publish carried (a stale run cannot publish over it).
+CREATE TABLE IF NOT EXISTS model_pointer (
+    singleton  boolean     PRIMARY KEY DEFAULT true CHECK (singleton),
+    current    text        NOT NULL REFERENCES model_version (version),
+    last_good  text        REFERENCES model_version (version),
+    fence      bigint,
+    updated_at timestamptz NOT NULL DEFAULT now()
+);

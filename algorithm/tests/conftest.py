@@ -99,9 +99,11 @@ def broker_url() -> str:
 
 @pytest.fixture
 def conn(database_url) -> Iterator[psycopg.Connection]:
-    """A connection to the test database; both tables start empty in every test."""
+    """A connection to the test database; every table starts empty in every test."""
     with psycopg.connect(database_url, autocommit=True) as connection:
-        connection.execute("TRUNCATE data, training_job RESTART IDENTITY")
+        connection.execute(
+            "TRUNCATE data, training_job, model_pointer, model_version RESTART IDENTITY"
+        )
         yield connection
 
 
@@ -126,6 +128,8 @@ def settings(ml_database_url, broker_url, models_dir, tmp_path) -> Settings:
         prometheus_multiproc_dir=PROMETHEUS_DIR,
         log_format="console",
         model_signing_key=TEST_SIGNING_KEY,
+        # The follower thread is tested on its own (test_artifact_db.py).
+        model_sync_seconds=0,
     )
 
 

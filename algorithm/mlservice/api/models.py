@@ -54,9 +54,10 @@ def model_detail(version: str):
 
 @bp.post("/models/<version>/activate")
 def activate_model(version: str):
-    """Make a kept version current again (switch back). The models volume is read-only here, so
-    the worker switches `current` (task on the `control` queue); this waits until it has, and
-    every API worker process serves the version from its next request on."""
+    """Make a kept version current again (switch back). The worker verifies it and moves the
+    pointer in Postgres (task on the `control` queue); this waits until this process's follower
+    has copied the move into MODELS_DIR. Every API process of every replica follows the same
+    pointer and serves the version within seconds."""
     json_object(allowed=set(), allow_empty_body=True)  # no body, or {}
     settings = current_app.config["SETTINGS"]
     try:

@@ -25,7 +25,9 @@ else that moves `current` (an attacker, a hand-made link, a restore) leaves `las
 so every API process that refuses `current` falls back to the same version, read from the disk
 rather than from whatever that process happened to hold.
 
-Writers (only the worker: the API mounts the volume read-only) take the publish lock. A training
+Postgres is the system of record (store/artifact_db.py): the worker publishes there, and every
+process copies versions and pointers into its MODELS_DIR with `install` and `point`.
+Writers take the publish lock. A training
 run publishes with its fence number: if a newer run (higher fence) has already published, or its
 job lost its lease, it publishes nothing, so a run that lost its lock cannot replace a newer model.
 """
@@ -67,6 +69,7 @@ VERSIONS_DIR = "versions"
 STAGING_DIR = "tmp"
 LOCK_FILE = ".publish.lock"
 FENCE_FILE = "fence"
+FILES = (METADATA_FILE, MODEL_FILE, VECTORIZER_FILE)
 # Metadata lists labels and metrics: far below this even at TRAIN_MAX_LABELS. Listing versions
 # reads every metadata.json, so an oversized one is skipped rather than read.
 MAX_METADATA_BYTES = 4 * 1024 * 1024
@@ -157,30 +160,16 @@ def publish(
     staging_root.mkdir(parents=True, exist_ok=True)
     _sweep_stale_staging(staging_root)
 
-    created_at = datetime.now(UTC)
-    version = new_version_id(created_at)
-    staging = Path(tempfile.mkdtemp(dir=staging_root, prefix=f"publish-{version}-"))
+    version, files = signed_files(
+        model=model,
+        vectorizer=vectorizer,
+        metadata=metadata,
+        signing_key=signing_key,
+        fence=fence,
+        max_bytes=max_bytes,
+    )
+    staging = _stage(staging_root, version, files)
     try:
-        staging.chmod(0o755)  # mkdtemp's 0700 would hide the version from the API's user
-        budget = _SizeBudget(max_bytes)
-        checksums = {
-            MODEL_FILE: _write_pickle(staging / MODEL_FILE, model, budget),
-            VECTORIZER_FILE: _write_pickle(staging / VECTORIZER_FILE, vectorizer, budget),
-        }
-        full_metadata = {
-            **metadata,
-            "version": version,
-            "created_at": created_at.isoformat().replace("+00:00", "Z"),
-            "format_version": FORMAT_VERSION,
-            "sklearn_version": sklearn_version(),
-            "sha256": checksums,
-            "fence": fence,
-        }
-        full_metadata[signing.SIGNATURE_FIELD] = signing.sign(full_metadata, signing_key)
-        metadata_blob = json.dumps(full_metadata, indent=2, sort_keys=True).encode("utf-8")
-        budget.add(len(metadata_blob), METADATA_FILE)
-        _write_file(staging / METADATA_FILE, metadata_blob)
-        _fsync_dir(staging)
         with publish_lock(models_dir):
             newest = published_fence(models_dir)
             if fence is not None and newest is not None and newest > fence:
@@ -201,6 +190,94 @@ def publish(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return version
+
+
+def signed_files(
+    *,
+    model: Any,
+    vectorizer: Any,
+    metadata: dict[str, Any],
+    signing_key: str,
+    fence: int | None = None,
+    max_bytes: int | None = None,
+) -> tuple[str, dict[str, bytes]]:
+    """A new version id and its three files' bytes, signed, built in memory (see `publish`).
+
+    Raises ModelTooLarge as soon as the serialized bytes exceed `max_bytes`.
+    """
+    created_at = datetime.now(UTC)
+    version = new_version_id(created_at)
+    budget = _SizeBudget(max_bytes)
+    files = {}
+    for name, obj in ((MODEL_FILE, model), (VECTORIZER_FILE, vectorizer)):
+        files[name] = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+        budget.add(len(files[name]), name)
+    full_metadata = {
+        **metadata,
+        "version": version,
+        "created_at": created_at.isoformat().replace("+00:00", "Z"),
+        "format_version": FORMAT_VERSION,
+        "sklearn_version": sklearn_version(),
+        "sha256": {name: hashlib.sha256(blob).hexdigest() for name, blob in files.items()},
+        "fence": fence,
+    }
+    full_metadata[signing.SIGNATURE_FIELD] = signing.sign(full_metadata, signing_key)
+    files[METADATA_FILE] = json.dumps(full_metadata, indent=2, sort_keys=True).encode("utf-8")
+    budget.add(len(files[METADATA_FILE]), METADATA_FILE)
+    return version, files
+
+
+def install(models_dir: Path, version: str, files: dict[str, bytes]) -> bool:
+    """Write a version's files (as `signed_files` made them) into versions/ unless it is there;
+    the directory appears complete or not at all. Nothing is verified or moved: readers verify.
+    Returns whether it was written."""
+    if not VERSION_PATTERN.match(version):
+        raise ValueError(f"Not a model version: {version!r}.")
+    versions_dir = models_dir / VERSIONS_DIR
+    if (versions_dir / version).is_dir():
+        return False
+    versions_dir.mkdir(parents=True, exist_ok=True)
+    staging_root = models_dir / STAGING_DIR
+    staging_root.mkdir(parents=True, exist_ok=True)
+    staging = _stage(staging_root, version, files)
+    try:
+        os.rename(staging, versions_dir / version)
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)
+        if (versions_dir / version).is_dir():
+            return False  # another process installed it first
+        raise
+    _fsync_dir(versions_dir)
+    return True
+
+
+def point(models_dir: Path, *, current: str, last_good: str | None) -> None:
+    """Move `current` and `last_good` to these versions (a follower copying them from the system
+    of record, which verified them when it moved them)."""
+    with publish_lock(models_dir):
+        if last_good is not None and last_good_version(models_dir) != last_good:
+            _point_link(models_dir, LAST_GOOD_LINK, last_good)
+        if current_version(models_dir) != current:
+            _point_link(models_dir, CURRENT_LINK, current)
+
+
+def remove(models_dir: Path, names: list[str]) -> list[str]:
+    """Delete these versions (renamed out of versions/ first, so no reader sees half of one);
+    returns those that were there."""
+    versions_dir = models_dir / VERSIONS_DIR
+    staging_root = models_dir / STAGING_DIR
+    staging_root.mkdir(parents=True, exist_ok=True)
+    removed = []
+    for name in names:
+        graveyard = staging_root / f"prune-{name}-{secrets.token_hex(4)}"
+        try:
+            os.rename(versions_dir / name, graveyard)
+        except FileNotFoundError:
+            continue  # another process removed it first
+        shutil.rmtree(graveyard, ignore_errors=True)
+        removed.append(name)
+        log.info("Pruned model version", model_version=name)
+    return removed
 
 
 def activate(
@@ -300,15 +377,37 @@ def _read_verified(
     try:
         if max_bytes is not None:
             _check_size_on_disk(directory, version, max_bytes)
-        metadata = json.loads((directory / METADATA_FILE).read_bytes())
-        blobs = {name: (directory / name).read_bytes() for name in (MODEL_FILE, VECTORIZER_FILE)}
+        files = {name: (directory / name).read_bytes() for name in FILES}
     except FileNotFoundError:
         if not directory.exists():
             raise VersionVanished(f"Model version {version} does not exist.") from None
         raise ArtifactError(
             f"Model version {version} is incomplete.", reason="incomplete"
         ) from None
-    except (OSError, ValueError) as exc:
+    except OSError as exc:
+        raise ArtifactError(
+            f"Model version {version} is unreadable: {exc}", reason="unreadable"
+        ) from exc
+    metadata = verify_files(version, files, signing_key=signing_key, max_bytes=max_bytes)
+    return metadata, {name: files[name] for name in (MODEL_FILE, VECTORIZER_FILE)}
+
+
+def verify_files(
+    version: str, files: dict[str, bytes], *, signing_key: str, max_bytes: int | None = None
+) -> dict[str, Any]:
+    """The metadata of a version given as its files' bytes, checked as one on disk is: size,
+    signature, version, compatibility, sha256. Never unpickles; raises ArtifactError."""
+    if max_bytes is not None and sum(len(blob) for blob in files.values()) > max_bytes:
+        raise ArtifactError(
+            f"Model version {version} is {sum(len(b) for b in files.values()):,} bytes; at most "
+            f"MODEL_MAX_BYTES={max_bytes:,} are loaded.",
+            reason="too_large",
+        )
+    if set(files) != set(FILES):
+        raise ArtifactError(f"Model version {version} is incomplete.", reason="incomplete")
+    try:
+        metadata = json.loads(files[METADATA_FILE])
+    except ValueError as exc:
         raise ArtifactError(
             f"Model version {version} is unreadable: {exc}", reason="unreadable"
         ) from exc
@@ -327,13 +426,13 @@ def _read_verified(
         )
     _check_compatible(version, metadata)
     expected = metadata.get("sha256") or {}
-    for name, blob in blobs.items():
-        if hashlib.sha256(blob).hexdigest() != expected.get(name):
+    for name in (MODEL_FILE, VECTORIZER_FILE):
+        if hashlib.sha256(files[name]).hexdigest() != expected.get(name):
             raise ArtifactError(
                 f"Model version {version}: {name} does not match its signed sha256.",
                 reason="checksum_mismatch",
             )
-    return metadata, blobs
+    return metadata
 
 
 def list_versions(models_dir: Path) -> list[dict[str, Any]]:
@@ -365,17 +464,13 @@ def prune(models_dir: Path, *, keep: int) -> list[str]:
     spared = {current_version(models_dir), last_good_version(models_dir)}
     names = sorted(_version_names(versions_dir), reverse=True)
     doomed = [name for name in names[keep:] if name not in spared]
-    staging_root = models_dir / STAGING_DIR
-    staging_root.mkdir(parents=True, exist_ok=True)
-    for name in doomed:
-        graveyard = staging_root / f"prune-{name}-{secrets.token_hex(4)}"
-        try:
-            os.rename(versions_dir / name, graveyard)
-        except FileNotFoundError:
-            continue  # another publisher pruned it first
-        shutil.rmtree(graveyard, ignore_errors=True)
-        log.info("Pruned model version", model_version=name)
+    remove(models_dir, doomed)
     return doomed
+
+
+def local_versions(models_dir: Path) -> list[str]:
+    """The version directories present in MODELS_DIR (unverified)."""
+    return _version_names(models_dir / VERSIONS_DIR)
 
 
 def _version_names(versions_dir: Path) -> list[str]:
@@ -458,11 +553,18 @@ def _write_fence(models_dir: Path, fence: int) -> None:
     _fsync_dir(models_dir)
 
 
-def _write_pickle(path: Path, obj: Any, budget: _SizeBudget) -> str:
-    blob = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-    budget.add(len(blob), path.name)
-    _write_file(path, blob)
-    return hashlib.sha256(blob).hexdigest()
+def _stage(staging_root: Path, version: str, files: dict[str, bytes]) -> Path:
+    """A staging directory holding the files, fsynced; removed again if writing fails."""
+    staging = Path(tempfile.mkdtemp(dir=staging_root, prefix=f"publish-{version}-"))
+    try:
+        staging.chmod(0o755)  # mkdtemp's 0700 would hide the version from the API's user
+        for name, blob in files.items():
+            _write_file(staging / name, blob)
+        _fsync_dir(staging)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return staging
 
 
 def _write_file(path: Path, data: bytes) -> None:

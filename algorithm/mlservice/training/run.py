@@ -25,7 +25,7 @@ from mlservice import db
 from mlservice.config import Settings
 from mlservice.ml import text_classifier
 from mlservice.observability import metrics
-from mlservice.store import artifacts
+from mlservice.store import artifact_db, artifacts
 from mlservice.training import data_source, jobs, lease, progress
 
 log = structlog.get_logger(__name__)
@@ -226,8 +226,7 @@ def _train_and_publish(
 
     started = time.monotonic()
     report("publishing")
-    version = artifacts.publish(
-        settings.models_dir,
+    version, files = artifacts.signed_files(
         model=trained.classifier,
         vectorizer=trained.vectorizer,
         metadata={
@@ -240,12 +239,20 @@ def _train_and_publish(
             "recipes": trained.recipes,
             "evaluation": trained.evaluation,
         },
-        keep=settings.model_keep_versions,
         signing_key=settings.model_signing_key.get_secret_value(),
         fence=fence,
-        still_leased=keeper.still_held,
         max_bytes=settings.model_max_bytes,
     )
+    with db.connect(settings) as conn:
+        artifact_db.publish(
+            conn,
+            version,
+            files,
+            keep=settings.model_keep_versions,
+            fence=fence,
+            still_leased=keeper.still_held,
+        )
+        artifact_db.sync_quietly(conn, settings)
     run.phase("publish", started)
     return version, trained
 

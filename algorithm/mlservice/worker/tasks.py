@@ -10,7 +10,8 @@ from __future__ import annotations
 from celery import shared_task
 from flask import current_app
 
-from mlservice.store import artifacts
+from mlservice import db
+from mlservice.store import artifact_db
 from mlservice.training import progress
 from mlservice.training import run as training
 from mlservice.worker.celery_app import ACTIVATE_TASK, TRAIN_TASK
@@ -45,9 +46,11 @@ def train_model(self, job_id: str) -> None:
 )
 def activate_model(version: str) -> None:
     settings = current_app.config["SETTINGS"]
-    artifacts.activate(
-        settings.models_dir,
-        version,
-        signing_key=settings.model_signing_key.get_secret_value(),
-        max_bytes=settings.model_max_bytes,
-    )
+    with db.connect(settings) as conn:
+        artifact_db.activate(
+            conn,
+            version,
+            signing_key=settings.model_signing_key.get_secret_value(),
+            max_bytes=settings.model_max_bytes,
+        )
+        artifact_db.sync_quietly(conn, settings)

@@ -11,7 +11,7 @@ from kombu.exceptions import OperationalError as BrokerOperationalError
 from mlservice.ml import text_classifier
 from mlservice.ml.evaluation import is_evaluation_row
 from mlservice.ml.recipes import RECIPE_NAMES
-from mlservice.store import artifacts, signing
+from mlservice.store import artifact_db, artifacts, signing
 from mlservice.training import jobs, lease, progress
 from mlservice.training import run as training
 from tests.support import TEST_SIGNING_KEY, insert_rows, publish, sample, wait_for
@@ -99,20 +99,24 @@ def test_a_single_label_fails_the_job_with_a_clear_error(settings, conn, corpus)
     assert "at least 2 distinct labels" in failed.error
 
 
-def test_an_unexpected_error_fails_the_job_and_propagates(settings, conn, rows, tmp_path):
-    not_a_directory = tmp_path / "models-file"
-    not_a_directory.write_text("")
+def test_an_unexpected_error_fails_the_job_and_propagates(settings, conn, rows, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("the database driver broke")
+
+    monkeypatch.setattr(artifact_db, "publish", broken)
     job = jobs.create(conn)
-    with pytest.raises((FileExistsError, NotADirectoryError)):
-        training.run_training(str(job.job_id), settings.replace(models_dir=not_a_directory))
+    with pytest.raises(RuntimeError):
+        training.run_training(str(job.job_id), settings)
     failed = jobs.get(conn, job.job_id)
     assert failed.status == "failed"
-    assert failed.error.startswith(("FileExistsError", "NotADirectoryError"))
+    assert failed.error == "RuntimeError: the database driver broke"
 
 
-def test_a_full_models_volume_fails_the_job_and_keeps_the_current_model(
+def test_a_full_models_volume_does_not_fail_the_job_the_database_holds_the_model(
     settings, conn, rows, monkeypatch
 ):
+    """Postgres is the system of record: the worker's local copy failing changes nothing there,
+    and each API's follower retries its own copy until it fits."""
     current = publish(settings.models_dir, model={"m": 1}, vectorizer={"v": 1})
 
     def disk_full(path, data):
@@ -120,11 +124,10 @@ def test_a_full_models_volume_fails_the_job_and_keeps_the_current_model(
 
     monkeypatch.setattr(artifacts, "_write_file", disk_full)
     job = jobs.create(conn)
-    assert training.run_training(str(job.job_id), settings) is None
-    failed = jobs.get(conn, job.job_id)
-    assert failed.status == "failed"
-    assert failed.error.startswith("No space left on the models volume (ENOSPC)")
-    assert "current model is unchanged" in failed.error
+    version = training.run_training(str(job.job_id), settings)
+
+    assert jobs.get(conn, job.job_id).status == "succeeded"
+    assert artifact_db.read_pointer(conn).current == version
     assert artifacts.current_version(settings.models_dir) == current
     assert list((settings.models_dir / "tmp").iterdir()) == []
 
