@@ -34,6 +34,13 @@ HTTP_REQUEST_DURATION = Histogram(
     ["service", "method", "route"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
+# Feedback per model version (data.services.feedback_create). Bounded: a version is counted only
+# once the ML service has confirmed it exists, and versions come only from staff trainings.
+FEEDBACK = Counter(
+    "textclf_feedback",
+    "Feedback received on predictions, by model version and whether the prediction was right.",
+    ["model_version", "correct"],
+)
 
 UNMATCHED = "unmatched"
 STATIC_ROUTE = "/static/{path}"

@@ -12,7 +12,16 @@ class GenericDataOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Data
-        fields = ("id", "text", "label", "created_at", "updated_at")
+        fields = (
+            "id",
+            "text",
+            "label",
+            "created_at",
+            "updated_at",
+            "source",
+            "created_by",
+            "verified",
+        )
 
 
 @pytest.mark.parametrize(
