@@ -352,15 +352,7 @@ class FeedbackApi(APIView):
         body = FeedbackInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         feedback = feedback_create(**body.validated_data, created_by=request.user)
-        output = {
-            "id": feedback.id,
-            "data": DataOutputSerializer(feedback.data).data,
-            "predicted_label": feedback.predicted_label,
-            "model_version": feedback.model_version,
-            "correct": feedback.correct,
-            "created_at": feedback.created_at,
-        }
-        return Response(FeedbackOutputSerializer(output).data, status=status.HTTP_201_CREATED)
+        return Response(FeedbackOutputSerializer(feedback).data, status=status.HTTP_201_CREATED)
 
 
 class FeedbackSummaryApi(APIView):
