@@ -99,6 +99,9 @@ class Settings:
     train_recipe_budget_seconds: float = 120.0
     # A text with no term the model knows gets "unknown": true; with this set, also no label.
     predict_refuse_unknown: bool = False
+    # Train only on rows marked verified (web's `data.verified`): feedback rows start
+    # unverified, so clients' labels feed a model only once staff have reviewed them.
+    train_verified_only: bool = False
     # "production" (the prod overlay) refuses the development defaults of the secrets above and
     # any key, token or password shorter than 32 characters, naming each.
     environment: str = "development"
@@ -210,6 +213,7 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "log_format": str.lower,
     "environment": str.lower,
     "predict_refuse_unknown": _parse_bool,
+    "train_verified_only": _parse_bool,
 }
 
 
