@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.db import models
 
-from data.models import Data, Feedback
+from data.models import Data, Feedback, Source
 
 
 @admin.register(Data)
@@ -19,6 +19,11 @@ class DataAdmin(admin.ModelAdmin):
         models.TextField: {"strip": False},
         models.CharField: {"strip": False},
     }
+
+    def save_model(self, request, obj: Data, form, change: bool) -> None:
+        if not change:  # typed in by a person, like one POST /api/data/
+            obj.source, obj.created_by = Source.ENTERED, request.user
+        super().save_model(request, obj, form, change)
 
     @admin.action(description="Mark as verified (used by TRAIN_VERIFIED_ONLY trainings)")
     def mark_verified(self, request, queryset) -> None:
