@@ -6,15 +6,17 @@ import time
 import requests
 
 
-def scraped(stack, ops_auth, expr: str, *, timeout: float = 90) -> list[dict]:
+def scraped(stack, ops_auth, expr: str, want: dict, *, timeout: float = 90) -> dict:
+    """The query's value by `correct`, once it equals `want` (or what it is at the timeout)."""
     url = stack.base_url + "/prometheus/api/v1/query"
     deadline = time.monotonic() + timeout
     while True:
         response = requests.get(url, params={"query": expr}, auth=ops_auth, timeout=10)
         assert response.status_code == 200, response.text
         result = response.json()["data"]["result"]
-        if result or time.monotonic() > deadline:
-            return result
+        values = {sample["metric"]["correct"]: sample["value"][1] for sample in result}
+        if values == want or time.monotonic() > deadline:
+            return values
         time.sleep(2)
 
 
@@ -52,10 +54,6 @@ def test_feedback_is_stored_summed_and_counted(api, stack, ops_auth, trained_job
     assert unknown.status_code == 400
     assert "model_version" in unknown.json()["detail"]
 
-    counted = scraped(
-        stack, ops_auth, f'sum by (correct) (textclf_feedback_total{{model_version="{version}"}})'
-    )
-    assert {sample["metric"]["correct"]: sample["value"][1] for sample in counted} == {
-        "true": "1",
-        "false": "1",
-    }
+    expr = f'sum by (correct) (textclf_feedback_total{{model_version="{version}"}})'
+    want = {"true": "1", "false": "1"}
+    assert scraped(stack, ops_auth, expr, want) == want
