@@ -96,6 +96,9 @@ class Settings(LogSettings):
     train_recipe_budget_seconds: float = Field(default=120.0, ge=0)
     # A text with no term the model knows gets "unknown": true; with this set, also no label.
     predict_refuse_unknown: bool = False
+    # Train only on rows marked verified (web's `data.verified`): feedback rows start
+    # unverified, so clients' labels feed a model only once staff have reviewed them.
+    train_verified_only: bool = False
     # "production" (the prod overlay) refuses the development defaults of the secrets above and
     # any key, token or password shorter than 32 characters, naming each.
     environment: Literal["development", "production"] = "development"

@@ -216,3 +216,10 @@ def test_an_unknown_environment_is_refused():
 )
 def test_predict_refuse_unknown_reads_the_usual_spellings(value, expected):
     assert Settings.from_env({"PREDICT_REFUSE_UNKNOWN": value}).predict_refuse_unknown is expected
+
+
+def test_train_verified_only_is_off_unless_set():
+    assert Settings.from_env({}).train_verified_only is False
+    assert Settings.from_env({"TRAIN_VERIFIED_ONLY": "true"}).train_verified_only is True
+    with pytest.raises(ConfigError, match="TRAIN_VERIFIED_ONLY: Input should be a valid boolean"):
+        Settings.from_env({"TRAIN_VERIFIED_ONLY": "sometimes"})

@@ -30,6 +30,8 @@ TABLE = [
     ("PATCH", f"/api/data/{UNKNOWN_ID}/", {"label": "l"}, (401, 404, 404)),
     ("DELETE", f"/api/data/{UNKNOWN_ID}/", None, (401, 404, 404)),
     ("POST", "/api/predict/", {}, (401, 400, 400)),
+    ("POST", "/api/feedback/", {}, (401, 400, 400)),
+    ("GET", "/api/feedback/summary/", None, (401, 200, 200)),
     ("GET", "/api/models/", None, (401, 200, 200)),
     ("GET", f"/api/models/{UNKNOWN_VERSION}/", None, (401, 404, 404)),
     ("POST", f"/api/models/{UNKNOWN_VERSION}/activate/", None, (401, 403, 404)),

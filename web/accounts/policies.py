@@ -26,6 +26,7 @@ class Action(enum.StrEnum):
     READ_DATA = "read data"
     WRITE_DATA = "write data"
     PREDICT = "predict"
+    SEND_FEEDBACK = "send feedback"
     READ_MODELS = "read models"
     READ_TRAINING_JOBS = "read training jobs"
     START_TRAINING = "start training"
@@ -40,6 +41,9 @@ RULES: dict[Action, Role] = {
     Action.READ_DATA: Role.CONSUMER,
     Action.WRITE_DATA: Role.CONSUMER,
     Action.PREDICT: Role.CONSUMER,
+    # Feedback rows are stored unverified: they train a model only once staff verify them
+    # (or with TRAIN_VERIFIED_ONLY=false, the default).
+    Action.SEND_FEEDBACK: Role.CONSUMER,
     Action.READ_MODELS: Role.CONSUMER,
     Action.READ_TRAINING_JOBS: Role.CONSUMER,
     # Training and activation change what every consumer is served.

@@ -21,7 +21,7 @@ from accounts.policies import Action, permission_for
 from common.schema import AUTHENTICATED_ERRORS, ErrorSerializer, error_responses
 from data.models import Data
 from data.pagination import DataCursorPagination, DataPagination, uses_cursor
-from data.selectors import data_get, data_list
+from data.selectors import data_get, data_list, feedback_summary
 from data.serializers import (
     DataFilterSerializer,
     DataImportInputSerializer,
@@ -31,6 +31,9 @@ from data.serializers import (
     DataInputSerializer,
     DataOutputSerializer,
     DataPageSerializer,
+    FeedbackInputSerializer,
+    FeedbackOutputSerializer,
+    FeedbackSummarySerializer,
 )
 from data.services import (
     DataImportResult,
@@ -40,6 +43,7 @@ from data.services import (
     data_delete,
     data_import,
     data_update,
+    feedback_create,
 )
 from data.tabular import Table, TableError, UnsupportedFileType, file_format, read_table
 
@@ -157,13 +161,13 @@ class DataViewSet(viewsets.GenericViewSet):
                 max_length=settings.DATA_BULK_MAX_ITEMS,
             )
             items.is_valid(raise_exception=True)
-            records = data_bulk_create(items=items.validated_data)
+            records = data_bulk_create(items=items.validated_data, created_by=request.user)
             output = DataOutputSerializer(records, many=True).data
             return Response(output, status=status.HTTP_201_CREATED)
 
         item = DataInputSerializer(data=request.data)
         item.is_valid(raise_exception=True)
-        record = data_create(**item.validated_data)
+        record = data_create(**item.validated_data, created_by=request.user)
         return Response(DataOutputSerializer(record).data, status=status.HTTP_201_CREATED)
 
     def retrieve(self, request: Request, pk: str) -> Response:
@@ -270,6 +274,7 @@ class DataImportApi(APIView):
         try:
             result = data_import(
                 rows=table.rows,
+                created_by=request.user,
                 partial=options.validated_data["partial"],
                 insert_timeout=budget - (time.monotonic() - started),
             )
@@ -325,3 +330,40 @@ def _import_summary(result: DataImportResult) -> str:
         f"{len(result.errors)} of {result.rows} rows are invalid; nothing was saved. "
         f"First: row {number}, {field}: {messages[0]}"
     )
+
+
+class FeedbackApi(APIView):
+    """A client that learned the true label of a text it asked about says so."""
+
+    permission_classes = [permission_for(Action.SEND_FEEDBACK)]
+
+    @extend_schema(
+        operation_id="feedback_create",
+        summary="Send the true label of a predicted text",
+        description="Stored as a labelled row (`source`: feedback, `verified`: false, who sent "
+        "it) and a feedback record of the version and its predicted label; counted in "
+        "`textclf_feedback_total{model_version,correct}` and GET /api/feedback/summary/. "
+        "`model_version` must be a version the ML service keeps (else 400); 503 when it "
+        "cannot be asked.",
+        request=FeedbackInputSerializer,
+        responses={201: FeedbackOutputSerializer, **error_responses(400, 413, 415, *_ERRORS)},
+    )
+    def post(self, request: Request) -> Response:
+        body = FeedbackInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        feedback = feedback_create(**body.validated_data, created_by=request.user)
+        return Response(FeedbackOutputSerializer(feedback).data, status=status.HTTP_201_CREATED)
+
+
+class FeedbackSummaryApi(APIView):
+    """Live accuracy per model version, from the feedback received."""
+
+    permission_classes = [permission_for(Action.READ_MODELS)]
+
+    @extend_schema(
+        operation_id="feedback_summary",
+        summary="Feedback per model version: count, correct, accuracy",
+        responses={200: FeedbackSummarySerializer, **error_responses(*_ERRORS)},
+    )
+    def get(self, request: Request) -> Response:
+        return Response(FeedbackSummarySerializer({"results": feedback_summary()}).data)

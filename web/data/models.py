@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.db import connection, models
 from django.db.models.functions import Length
@@ -8,6 +9,7 @@ from common.validators import validate_not_blank
 from data import lookups  # noqa: F401 (registers text__ilike_contains)
 
 LABEL_MAX_LENGTH = 100
+MODEL_VERSION_MAX_LENGTH = 100  # gateway.converters.VERSION_RE
 
 
 class DataQuerySet(models.QuerySet):
@@ -31,6 +33,17 @@ def _is_whole_table(query) -> bool:
     )
 
 
+class Source(models.TextChoices):
+    """Where a row came from; the database refuses anything else (data_source_valid)."""
+
+    IMPORTED = "imported"  # a file import, a bulk POST, or rows older than provenance
+    ENTERED = "entered"  # one row POSTed by a person
+    FEEDBACK = "feedback"  # a client's correction of a prediction (POST /api/feedback/)
+
+
+SOURCE_MAX_LENGTH = 16
+
+
 class Data(models.Model):
     """One labelled text: the training corpus of the classifier.
 
@@ -42,6 +55,23 @@ class Data(models.Model):
     label = models.CharField(max_length=LABEL_MAX_LENGTH, validators=[validate_not_blank])
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+    # Database defaults, not only Django's: a release that does not know these columns (during a
+    # rolling deploy, or after a rollback) still inserts, as "imported" by nobody and verified.
+    source = models.CharField(
+        max_length=SOURCE_MAX_LENGTH, choices=Source.choices, db_default=Source.IMPORTED
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        # No index: nothing looks rows up by author, and a plain CREATE INDEX on a big `data`
+        # would block writes during a deploy.
+        db_index=False,
+    )
+    # TRAIN_VERIFIED_ONLY trains on verified rows only: feedback waits for staff to verify it.
+    verified = models.BooleanField(db_default=True)
 
     objects = DataQuerySet.as_manager()
 
@@ -65,7 +95,31 @@ class Data(models.Model):
                 condition=LessThanOrEqual(Length("label"), LABEL_MAX_LENGTH),
                 name="data_label_max_length",
             ),
+            models.CheckConstraint(
+                condition=models.Q(source__in=Source.values), name="data_source_valid"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.label}: {self.text[:60]}"
+
+
+class Feedback(models.Model):
+    """A client's correction: which version predicted what for a text whose true label it
+    learned. The text and true label are a `data` row (source feedback); this keeps the rest."""
+
+    data = models.OneToOneField(Data, on_delete=models.CASCADE, related_name="feedback")
+    predicted_label = models.CharField(max_length=LABEL_MAX_LENGTH)
+    model_version = models.CharField(max_length=MODEL_VERSION_MAX_LENGTH)
+    correct = models.BooleanField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "data_feedback"
+        indexes = [models.Index(fields=["model_version"], name="data_feedback_version_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.model_version}: {self.predicted_label} -> {self.data_id}"

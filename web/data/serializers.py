@@ -1,11 +1,13 @@
 from datetime import UTC, datetime
 
+from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from common.serializers import StrictCharField, StrictSerializer
 from common.validators import MaxLengthFromSetting
 from data.models import LABEL_MAX_LENGTH, Data
+from gateway.converters import VERSION_RE
 
 SEARCH_MIN_LENGTH = 3
 
@@ -20,7 +22,24 @@ class DataInputSerializer(StrictSerializer):
 class DataOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Data
-        fields = ("id", "text", "label", "created_at", "updated_at")
+        fields = (
+            "id",
+            "text",
+            "label",
+            "created_at",
+            "updated_at",
+            "source",
+            "created_by",
+            "verified",
+        )
+        read_only_fields = fields
+        extra_kwargs = {
+            "source": {"help_text": "imported (file or bulk), entered (one row), or feedback."},
+            "created_by": {"help_text": "The id of the user who added the row, if known."},
+            "verified": {
+                "help_text": "Trusted for training (TRAIN_VERIFIED_ONLY); feedback starts false."
+            },
+        }
 
     def to_representation(self, instance: Data) -> dict:
         """The same output as DRF's field-by-field path (a test holds them equal), a few times
@@ -31,6 +50,9 @@ class DataOutputSerializer(serializers.ModelSerializer):
             "label": instance.label,
             "created_at": _utc_timestamp(instance.created_at),
             "updated_at": _utc_timestamp(instance.updated_at),
+            "source": instance.source,
+            "created_by": instance.created_by_id,
+            "verified": instance.verified,
         }
 
 
@@ -119,3 +141,35 @@ class DataImportRejectedSerializer(serializers.Serializer):
     rejected = serializers.IntegerField(required=False)
     blank_rows = serializers.IntegerField(required=False)
     ignored_columns = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+class FeedbackInputSerializer(StrictSerializer):
+    """The true label of a text a model version labelled `predicted_label`."""
+
+    text = StrictCharField(validators=[MaxLengthFromSetting("TEXT_MAX_LENGTH")])
+    predicted_label = StrictCharField(max_length=LABEL_MAX_LENGTH)
+    model_version = StrictCharField(
+        validators=[RegexValidator(VERSION_RE, "Not a model version.")],
+        help_text="The version that answered (`model_version` of the prediction).",
+    )
+    true_label = StrictCharField(max_length=LABEL_MAX_LENGTH)
+
+
+class FeedbackOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="The feedback record's id.")
+    data = DataOutputSerializer(help_text="The labelled row it added (source feedback).")
+    predicted_label = serializers.CharField()
+    model_version = serializers.CharField()
+    correct = serializers.BooleanField(help_text="predicted_label == true_label.")
+    created_at = serializers.DateTimeField()
+
+
+class FeedbackVersionSerializer(serializers.Serializer):
+    model_version = serializers.CharField()
+    count = serializers.IntegerField(help_text="Feedback records for this version.")
+    correct = serializers.IntegerField(help_text="Of which the prediction was right.")
+    accuracy = serializers.FloatField(help_text="correct / count.")
+
+
+class FeedbackSummarySerializer(serializers.Serializer):
+    results = FeedbackVersionSerializer(many=True)

@@ -11,9 +11,12 @@ from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 from rest_framework.settings import api_settings
 
-from data.models import Data
+from data.models import Data, Feedback, Source
 from data.serializers import DataInputSerializer
 from data.tabular import Row
+from integrations.ml_service.client import get_ml_client
+from integrations.ml_service.exceptions import MLServiceRejected
+from observability.metrics import FEEDBACK
 
 
 class DataItem(TypedDict):
@@ -21,13 +24,23 @@ class DataItem(TypedDict):
     label: str
 
 
-def data_create(*, text: str, label: str) -> Data:
-    return Data.objects.create(text=text, label=label)
+def data_create(
+    *,
+    text: str,
+    label: str,
+    created_by=None,
+    source: Source = Source.ENTERED,
+    verified: bool = True,
+) -> Data:
+    """One row typed in by `created_by` (a person's label is trusted: verified)."""
+    return Data.objects.create(
+        text=text, label=label, created_by=created_by, source=source, verified=verified
+    )
 
 
 @transaction.atomic
 def data_bulk_create(
-    *, items: Sequence[DataItem], statement_timeout_ms: int | None = None
+    *, items: Sequence[DataItem], created_by=None, statement_timeout_ms: int | None = None
 ) -> list[Data]:
     """Insert every item or none of them; returns the rows in input order, with ids.
 
@@ -52,12 +65,27 @@ def data_bulk_create(
         )
         ids = [row[0] for row in cursor.fetchall()]
         # Django has no COPY; psycopg's cursor (under Django's wrapper) streams the rows.
-        copy_sql = "COPY data (id, text, label, created_at, updated_at) FROM STDIN"
+        copy_sql = (
+            "COPY data (id, text, label, created_at, updated_at, source, created_by_id, verified)"
+            " FROM STDIN"
+        )
+        user_id = created_by.pk if created_by is not None else None
         with cursor.cursor.copy(copy_sql) as copy:
             for data_id, item in zip(ids, items, strict=True):
-                copy.write_row((data_id, item["text"], item["label"], now, now))
+                copy.write_row(
+                    (data_id, item["text"], item["label"], now, now, Source.IMPORTED, user_id, True)
+                )
     return [
-        Data(id=data_id, text=item["text"], label=item["label"], created_at=now, updated_at=now)
+        Data(
+            id=data_id,
+            text=item["text"],
+            label=item["label"],
+            created_at=now,
+            updated_at=now,
+            source=Source.IMPORTED,
+            created_by=created_by,
+            verified=True,
+        )
         for data_id, item in zip(ids, items, strict=True)
     ]
 
@@ -100,7 +128,11 @@ class DataImportResult:
 
 
 def data_import(
-    *, rows: Sequence[Row], partial: bool = False, insert_timeout: float | None = None
+    *,
+    rows: Sequence[Row],
+    created_by=None,
+    partial: bool = False,
+    insert_timeout: float | None = None,
 ) -> DataImportResult:
     """Validate every row exactly as POST /api/data/ validates an item, then save them all in
     one data_bulk_create, or none if any is invalid; `partial` saves the valid ones anyway.
@@ -122,17 +154,18 @@ def data_import(
             errors[row.number] = exc.detail
     save = bool(valid) and (partial or not errors)
     if save:
-        _insert_within(valid, insert_timeout)
+        _insert_within(valid, created_by, insert_timeout)
     return DataImportResult(rows=len(rows), created=len(valid) if save else 0, errors=errors)
 
 
-def _insert_within(items: Sequence[DataItem], timeout: float | None) -> None:
+def _insert_within(items: Sequence[DataItem], created_by, timeout: float | None) -> None:
     if timeout is not None and timeout < 0.001:
         raise DataImportTimedOut()
     try:
         with transaction.atomic():
             data_bulk_create(
                 items=items,
+                created_by=created_by,
                 statement_timeout_ms=None if timeout is None else max(1, int(timeout * 1000)),
             )
             if timeout is not None:
@@ -143,3 +176,40 @@ def _insert_within(items: Sequence[DataItem], timeout: float | None) -> None:
         if isinstance(exc.__cause__, psycopg.errors.QueryCanceled):
             raise DataImportTimedOut() from exc
         raise
+
+
+def feedback_create(
+    *, text: str, predicted_label: str, model_version: str, true_label: str, created_by
+) -> Feedback:
+    """Store a client's correction: `text` with its true label as an unverified `data` row
+    (source feedback), and which version predicted what. Counted per version once committed.
+
+    The version must be one the ML service knows (a ValidationError otherwise): the metric's
+    label values stay the few versions staff trainings made, whatever a client sends.
+    """
+    try:
+        get_ml_client().get_model(model_version)
+    except MLServiceRejected as exc:
+        if exc.status_code != 404:
+            raise
+        raise ValidationError({"model_version": ["No such model version."]}) from None
+    correct = predicted_label == true_label
+    with transaction.atomic():
+        record = data_create(
+            text=text,
+            label=true_label,
+            created_by=created_by,
+            source=Source.FEEDBACK,
+            verified=False,
+        )
+        feedback = Feedback.objects.create(
+            data=record,
+            predicted_label=predicted_label,
+            model_version=model_version,
+            correct=correct,
+            created_by=created_by,
+        )
+        transaction.on_commit(
+            lambda: FEEDBACK.labels(model_version, "true" if correct else "false").inc()
+        )
+    return feedback

@@ -15,12 +15,21 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
     CollectorRegistry,
+    Counter,
     generate_latest,
     multiprocess,
 )
 from textclf_ops import build_info
 from textclf_ops.http_metrics import UNMATCHED
 from textclf_ops.http_metrics import route_template as route_as_template
+
+# Feedback per model version (data.services.feedback_create). Bounded: a version is counted only
+# once the ML service has confirmed it exists, and versions come only from staff trainings.
+FEEDBACK = Counter(
+    "textclf_feedback",
+    "Feedback received on predictions, by model version and whether the prediction was right.",
+    ["model_version", "correct"],
+)
 
 STATIC_ROUTE = "/static/{path}"
 

@@ -2,7 +2,8 @@
 
 A named (server-side) cursor keeps Postgres from sending all rows at once; the caller decides
 what to hold in memory. Rows come in id order so the same table always trains the same model,
-with their ids, which choose the evaluation rows (`ml.evaluation`).
+with their ids, which choose the evaluation rows (`ml.evaluation`). With `verified_only`
+(TRAIN_VERIFIED_ONLY) only rows whose `verified` is true are read: feedback waits for review.
 """
 
 from __future__ import annotations
@@ -10,8 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import psycopg
+from psycopg import sql
 
-_QUERY = "SELECT id, text, label FROM data ORDER BY id"
+_ALL = sql.SQL("")
+_VERIFIED = sql.SQL(" WHERE verified")
+
+
+def _where(verified_only: bool) -> sql.Composable:
+    return _VERIFIED if verified_only else _ALL
 
 
 def iter_batches(
@@ -19,6 +26,7 @@ def iter_batches(
     *,
     batch_size: int,
     on_total: Callable[[int], None] | None = None,
+    verified_only: bool = False,
 ) -> Iterator[list[tuple[int, str, str]]]:
     """Lists of (id, text, label) of at most `batch_size` rows each, until the table is read.
 
@@ -31,8 +39,11 @@ def iter_batches(
             # (The ML role may not read web's trigger-kept counter; one count per training is
             # cheap next to reading every row.)
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            on_total(conn.execute("SELECT count(*) FROM data").fetchone()[0])
-        cursor.execute(_QUERY)
+            count = sql.SQL("SELECT count(*) FROM data{}").format(_where(verified_only))
+            on_total(conn.execute(count).fetchone()[0])
+        cursor.execute(
+            sql.SQL("SELECT id, text, label FROM data{} ORDER BY id").format(_where(verified_only))
+        )
         while batch := cursor.fetchmany(batch_size):
             yield batch
 
@@ -54,6 +65,7 @@ def read_all(
     batch_size: int,
     max_labels: int | None = None,
     on_progress: Callable[[int, int], None] | None = None,
+    verified_only: bool = False,
 ) -> tuple[list[int], list[str], list[str]]:
     """All ids, texts and labels, as three parallel lists; `on_progress(done, total)` after
     each batch (and once with done=0 before the first).
@@ -74,7 +86,10 @@ def read_all(
         on_progress(0, total)
 
     batches = iter_batches(
-        conn, batch_size=batch_size, on_total=start if on_progress is not None else None
+        conn,
+        batch_size=batch_size,
+        on_total=start if on_progress is not None else None,
+        verified_only=verified_only,
     )
     try:
         for batch in batches:
@@ -95,11 +110,12 @@ def read_all(
         batches.close()  # ends the named cursor's transaction before the count below
     if over_cap:
         del ids, texts, labels
-        raise TooManyLabels(count_labels(conn), max_labels)
+        raise TooManyLabels(count_labels(conn, verified_only=verified_only), max_labels)
     return ids, texts, labels
 
 
-def count_labels(conn: psycopg.Connection) -> int:
-    """Distinct labels in the whole table (for the message of a refusal)."""
-    row = conn.execute("SELECT count(DISTINCT label) FROM data").fetchone()
+def count_labels(conn: psycopg.Connection, *, verified_only: bool = False) -> int:
+    """Distinct labels in the rows a training reads (for the message of a refusal)."""
+    query = sql.SQL("SELECT count(DISTINCT label) FROM data{}").format(_where(verified_only))
+    row = conn.execute(query).fetchone()
     return int(row[0]) if row else 0

@@ -201,6 +201,7 @@ def _train_and_publish(
             batch_size=settings.train_batch_size,
             max_labels=settings.train_max_labels,
             on_progress=lambda done, total: report("reading_rows", done, total),
+            verified_only=settings.train_verified_only,
         )
     run.phase("read", started)
     run.n_samples = len(texts)

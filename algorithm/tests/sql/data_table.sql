@@ -6,8 +6,12 @@ CREATE TABLE data (
     label      varchar(100) NOT NULL,
     created_at timestamptz  NOT NULL DEFAULT now(),
     updated_at timestamptz  NOT NULL DEFAULT now(),
+    source     varchar(16)  NOT NULL DEFAULT 'imported',
+    created_by_id integer   NULL,
+    verified   boolean      NOT NULL DEFAULT true,
     CONSTRAINT data_text_not_blank CHECK (text ~ '\S'),
     CONSTRAINT data_label_not_blank CHECK (label ~ '\S'),
-    CONSTRAINT data_label_max_length CHECK (char_length(label) <= 100)
+    CONSTRAINT data_label_max_length CHECK (char_length(label) <= 100),
+    CONSTRAINT data_source_valid CHECK (source IN ('imported', 'entered', 'feedback'))
 );
 CREATE INDEX data_label_idx ON data (label);

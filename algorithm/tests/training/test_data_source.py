@@ -1,3 +1,4 @@
+import psycopg
 import pytest
 
 from mlservice.training import data_source
@@ -77,3 +78,40 @@ def test_an_empty_table_reports_zero_of_zero(conn):
         conn, batch_size=4, on_progress=lambda done, total: seen.append((done, total))
     )
     assert seen == [(0, 0)]
+
+
+def _mark_unverified(conn, texts) -> None:
+    conn.execute(
+        "UPDATE data SET verified = false, source = 'feedback' WHERE text = ANY(%s)", [list(texts)]
+    )
+
+
+def test_verified_only_reads_the_verified_rows_and_counts_them(conn, ml_database_url):
+    insert_rows(conn, [(f"text {i}", f"label{i % 2}") for i in range(6)])
+    _mark_unverified(conn, ["text 1", "text 4"])
+    seen = []
+
+    # As the ML service's own least-privilege role, which must be allowed to read `verified`.
+    with psycopg.connect(ml_database_url) as ml_conn:
+        _, texts, labels = data_source.read_all(
+            ml_conn,
+            batch_size=2,
+            verified_only=True,
+            on_progress=lambda done, total: seen.append((done, total)),
+        )
+        everything = data_source.read_all(ml_conn, batch_size=2)[1]
+
+    assert texts == ["text 0", "text 2", "text 3", "text 5"]
+    assert labels == ["label0", "label0", "label1", "label1"]
+    assert seen == [(0, 4), (2, 4), (4, 4)]
+    assert everything == [f"text {i}" for i in range(6)]
+
+
+def test_verified_only_counts_the_labels_of_verified_rows_in_a_refusal(conn):
+    insert_rows(conn, [(f"text {i}", f"label{i}") for i in range(10)])
+    _mark_unverified(conn, [f"text {i}" for i in range(5)])
+
+    with pytest.raises(data_source.TooManyLabels) as refused:
+        data_source.read_all(conn, batch_size=100, max_labels=3, verified_only=True)
+
+    assert refused.value.count == 5

@@ -396,3 +396,20 @@ def test_a_serialized_model_over_model_max_bytes_is_not_published(settings, conn
     assert "Nothing was published" in failed.error
     assert artifacts.current_version(settings.models_dir) == current
     assert list((settings.models_dir / "tmp").iterdir()) == []
+
+
+def test_train_verified_only_leaves_unverified_rows_out_of_the_model(settings, conn, corpus):
+    insert_rows(conn, sample(corpus, 400, seed=21))
+    # Feedback nobody has reviewed yet: a label of its own, on rows the model must not see.
+    insert_rows(conn, [(f"unreviewed feedback {i}", "unreviewed") for i in range(40)])
+    conn.execute("UPDATE data SET verified = false, source = 'feedback' WHERE label = 'unreviewed'")
+    job = jobs.create(conn)
+
+    version = training.run_training(str(job.job_id), settings.replace(train_verified_only=True))
+
+    done = jobs.get(conn, job.job_id)
+    assert done.status == "succeeded", done.error
+    assert done.n_samples == 400
+    metadata = artifacts.load(settings.models_dir, version, signing_key=TEST_SIGNING_KEY).metadata
+    assert "unreviewed" not in metadata["labels"]
+    assert "unreviewed" not in metadata["excluded_labels"]

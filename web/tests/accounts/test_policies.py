@@ -21,6 +21,7 @@ def test_the_rules():
         Action.READ_DATA: Role.CONSUMER,
         Action.WRITE_DATA: Role.CONSUMER,
         Action.PREDICT: Role.CONSUMER,
+        Action.SEND_FEEDBACK: Role.CONSUMER,
         Action.READ_MODELS: Role.CONSUMER,
         Action.READ_TRAINING_JOBS: Role.CONSUMER,
         Action.START_TRAINING: Role.STAFF,

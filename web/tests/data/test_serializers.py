@@ -12,7 +12,16 @@ class GenericDataOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Data
-        fields = ("id", "text", "label", "created_at", "updated_at")
+        fields = (
+            "id",
+            "text",
+            "label",
+            "created_at",
+            "updated_at",
+            "source",
+            "created_by",
+            "verified",
+        )
 
 
 @pytest.mark.parametrize(
@@ -24,6 +33,15 @@ class GenericDataOutputSerializer(serializers.ModelSerializer):
     ],
 )
 def test_the_fast_output_equals_drfs(moment):
-    record = Data(id=7, text="  a text 👩‍💻 ", label="libs", created_at=moment, updated_at=moment)
+    record = Data(
+        id=7,
+        text="  a text 👩‍💻 ",
+        label="libs",
+        created_at=moment,
+        updated_at=moment,
+        source="entered",
+        created_by_id=3,
+        verified=False,
+    )
 
     assert DataOutputSerializer(record).data == GenericDataOutputSerializer(record).data

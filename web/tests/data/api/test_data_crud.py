@@ -12,12 +12,22 @@ def detail_url(record_id) -> str:
     return f"{URL}{record_id}/"
 
 
-def test_crud_round_trip(api_client):
+def test_crud_round_trip(api_client, user):
     created = api_client.post(URL, {"text": "A text editor", "label": "editors"})
     assert created.status_code == 201
     body = created.json()
-    assert set(body) == {"id", "text", "label", "created_at", "updated_at"}
+    assert set(body) == {
+        "id",
+        "text",
+        "label",
+        "created_at",
+        "updated_at",
+        "source",
+        "created_by",
+        "verified",
+    }
     assert (body["text"], body["label"]) == ("A text editor", "editors")
+    assert (body["source"], body["created_by"], body["verified"]) == ("entered", user.id, True)
 
     fetched = api_client.get(detail_url(body["id"]))
     assert fetched.status_code == 200
