@@ -53,11 +53,22 @@ def api_module(stack, token) -> Api:
 
 @pytest.fixture(scope="module")
 def traffic(api_module, trained_job, loaded_corpus, prometheus):
-    """A train (the fixture) and a few predictions, then time for Prometheus to scrape twice."""
+    """A train (the fixture), a few predictions and one feedback, then time for Prometheus to
+    scrape twice."""
     for row in loaded_corpus.held_out[:20]:
         assert api_module.post("/api/predict/", json={"text": row["text"]}).status_code == 200
     api_module.post("/api/predict/", json={"texts": [r["text"] for r in loaded_corpus.held_out]})
     api_module.get("/api/data/does-not-exist/")
+    # One piece of feedback, so the Model dashboard's live-accuracy panel has a series.
+    row = loaded_corpus.held_out[0]
+    predicted = api_module.post("/api/predict/", json={"text": row["text"]}).json()
+    feedback = {
+        "text": row["text"],
+        "model_version": predicted["model_version"],
+        "predicted_label": predicted["label"],
+        "true_label": predicted["label"],
+    }
+    assert api_module.post("/api/feedback/", json=feedback).status_code == 201
     prometheus.wait_for("ml_predictions_total")
     time.sleep(25)
 
