@@ -25,12 +25,6 @@ def test_our_root_filesystems_are_read_only(stack, service):
     assert "Read-only file system" in result.stderr
 
 
-def test_the_ml_api_mounts_the_models_read_only(stack):
-    result = stack.exec("algorithm", "touch", "/models/probe")
-    assert result.returncode != 0
-    assert "Read-only file system" in result.stderr
-
-
 def test_django_deploy_checks_are_clean(stack):
     # The check runs with the production defaults a real deployment gets, whatever this run set.
     result = stack.exec(
