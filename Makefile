@@ -59,7 +59,7 @@ $(VENV)/cli/.installed: cli/requirements-dev.txt cli/requirements.txt cli/pyproj
 	$(VENV)/cli/bin/pip install --quiet --no-deps -e cli
 	touch $@
 
-test: lint test-ops test-cli test-web test-algorithm test-bench test-harness test-e2e test-prod test-deploy ## everything: lint, unit suites, end-to-end (base and prod overlay), staged deployment
+test: lint test-ops test-cli test-web test-algorithm test-bench test-harness test-e2e test-prod test-deploy-records ## lint, unit suites, end-to-end (base and prod overlay), the deploy bookkeeping
 
 test-ops: $(VENV)/ops/.installed ## the shared ops package's tests (no server needed)
 	cd ops && ../$(VENV)/ops/bin/pytest -q
