@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import harness
 import requests
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -140,22 +141,8 @@ def replica_versions() -> dict[str, str]:
     return versions
 
 
-class Api:
-    def __init__(self, base_url: str, token: str | None = None) -> None:
-        self.base_url = base_url
-        self.session = requests.Session()
-        if token:
-            self.session.headers["Authorization"] = f"Token {token}"
-
-    def request(self, method: str, path: str, **kwargs) -> requests.Response:
-        kwargs.setdefault("timeout", 60)
-        return self.session.request(method, self.base_url + path, **kwargs)
-
-    def get(self, path: str, **kwargs) -> requests.Response:
-        return self.request("GET", path, **kwargs)
-
-    def post(self, path: str, **kwargs) -> requests.Response:
-        return self.request("POST", path, **kwargs)
+class Api(harness.Api):
+    """The harness's client; a training's poll tolerates a node going away mid-answer."""
 
     def wait_for_job(self, job_id: str, *, timeout: float = 900) -> dict:
         deadline = time.monotonic() + timeout
