@@ -22,7 +22,8 @@ def connect(database_url: str) -> psycopg.Connection:
 
 
 def truncate(conn: psycopg.Connection) -> None:
-    conn.execute("TRUNCATE data RESTART IDENTITY")
+    # Feedback rows point at the data rows they created, so they go with them.
+    conn.execute("TRUNCATE data RESTART IDENTITY CASCADE")
 
 
 def count(conn: psycopg.Connection) -> int:
