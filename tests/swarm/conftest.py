@@ -37,7 +37,10 @@ def stack(figures):
         if os.environ.get("SWARM_BUILD_RELEASE") == "1":
             mark = time.monotonic()
             swarm.run(
-                str(swarm.ROOT / "scripts" / "deploy"), "release", "--tag", swarm.RELEASE,
+                str(swarm.ROOT / "scripts" / "deploy"),
+                "release",
+                "--tag",
+                swarm.RELEASE,
                 timeout=1800,
             )
             figures["make release (build cached)"] = f"{time.monotonic() - mark:.0f} s"

@@ -45,7 +45,8 @@ def rendered(tmp_path_factory) -> tuple[dict, dict[str, str], str]:
 
 def test_the_services_run_the_release_from_the_registry(rendered):
     stack, _, _ = rendered
-    for name in ("web", "web_migrate", "algorithm", "algorithm_migrate", "algorithm_celery", "nginx"):
+    released = ("web", "web_migrate", "algorithm", "algorithm_migrate", "algorithm_celery", "nginx")
+    for name in released:
         image = stack["services"][name]["image"]
         assert re.fullmatch(rf"registry:5000/textclf-\w+:{RELEASE}", image), (name, image)
 
