@@ -41,8 +41,13 @@ def admin() -> dict[str, str]:
 
 
 def ops_auth() -> tuple[str, str]:
-    """nginx's operator login (Prometheus, Flower)."""
+    """nginx's operator login (Prometheus)."""
     return ("ops", secret("ops_password"))
+
+
+def flower_auth() -> tuple[str, str]:
+    """Flower's own basic auth (nginx passes /flower/ through to it)."""
+    return ("ops", secret("flower_password"))
 
 
 def run(*args: str, check: bool = True, timeout: float = 900, **kwargs) -> str:

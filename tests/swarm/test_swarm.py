@@ -180,7 +180,7 @@ def test_flower_sees_every_worker():
 
     def listed() -> set[str] | None:
         response = Api(swarm.nginx_url(nginx_nodes()[0])).get(
-            "/flower/api/workers", params={"refresh": "true"}, auth=swarm.ops_auth()
+            "/flower/api/workers", params={"refresh": "true"}, auth=swarm.flower_auth()
         )
         names = set(response.json()) if response.status_code == 200 else set()
         return names if running <= names else None
