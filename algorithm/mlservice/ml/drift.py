@@ -60,4 +60,3 @@ def training_label_shares(labels: Sequence[str], metadata: Mapping[str, Any]) ->
     if total <= 0:
         return {}
     return {label: count / total for label, count in support.items()}
-

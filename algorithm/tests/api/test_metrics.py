@@ -209,9 +209,10 @@ def test_each_text_classified_moves_the_drift_histograms_of_its_version(client, 
     assert grew("ml_drift_oov_share_count") == 4
     assert grew("ml_drift_confidence_count") == 4
     # The two emoji texts have no term the model knows: OOV share 1, above the 0.99 bucket.
-    assert grew("ml_drift_oov_share_bucket", le="+Inf") - grew(
-        "ml_drift_oov_share_bucket", le="0.99"
-    ) == 2
+    assert (
+        grew("ml_drift_oov_share_bucket", le="+Inf") - grew("ml_drift_oov_share_bucket", le="0.99")
+        == 2
+    )
     shares = [1 - known.get_json()["known_token_share"]] + [
         1 - p["known_token_share"] for p in batch.get_json()["predictions"]
     ]
