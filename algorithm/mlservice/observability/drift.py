@@ -24,14 +24,30 @@ from mlservice.observability import metrics
 
 def observe(version: str, analysis: Analysis) -> None:
     """Count each text's OOV share and confidence under the version that answered it."""
-    observe_many(
-        metrics.DRIFT_OOV_SHARE.labels(model_version=version),
-        drift.oov_shares(analysis.n_terms, analysis.n_known),
-    )
-    observe_many(
-        metrics.DRIFT_CONFIDENCE.labels(model_version=version),
-        drift.top_probabilities(analysis.probabilities),
-    )
+    oov, confidence = _histograms(version)
+    if len(analysis.n_terms) == 1:
+        # The common single-text call: plain floats, no small-array numpy overhead.
+        n_terms, n_known = int(analysis.n_terms[0]), int(analysis.n_known[0])
+        oov.observe(1.0 - n_known / n_terms if n_terms else 1.0)
+        confidence.observe(float(analysis.probabilities[0].max()))
+        return
+    observe_many(oov, drift.oov_shares(analysis.n_terms, analysis.n_known))
+    observe_many(confidence, drift.top_probabilities(analysis.probabilities))
+
+
+# Each version's two histogram children: `labels()` takes the metric's lock on every call, so
+# they are looked up once per version and process (versions are few: the kept ones).
+_children: dict[str, tuple[Histogram, Histogram]] = {}
+
+
+def _histograms(version: str) -> tuple[Histogram, Histogram]:
+    children = _children.get(version)
+    if children is None:
+        children = _children[version] = (
+            metrics.DRIFT_OOV_SHARE.labels(model_version=version),
+            metrics.DRIFT_CONFIDENCE.labels(model_version=version),
+        )
+    return children
 
 
 def observe_many(histogram: Histogram, values: np.ndarray) -> None:
@@ -59,5 +75,4 @@ def export_baseline(version: str, labels: Sequence[str], metadata: Mapping[str, 
         metrics.TRAINING_LABEL_SHARE.labels(model_version=version, label=label).set(share)
     for label in labels:
         metrics.PREDICTIONS.labels(label=label, model_version=version)
-    metrics.DRIFT_OOV_SHARE.labels(model_version=version)
-    metrics.DRIFT_CONFIDENCE.labels(model_version=version)
+    _histograms(version)
