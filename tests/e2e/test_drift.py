@@ -77,6 +77,10 @@ def _drift(prometheus: Prometheus, version: str) -> dict[str, float]:
 
 
 def test_drift_gauges_move_when_the_inputs_change(api, prometheus, loaded_corpus, trained_job):
+    # No training may publish a version mid-test: let any active one end first.
+    for job in api.get("/api/train/").json()["results"]:
+        if job["status"] not in ("succeeded", "failed"):
+            api.wait_for_job(job["job_id"])
     # The version answering now (a test before may have trained a newer one than the fixture).
     version = api.post("/api/predict/", json={"text": "warm up"}).json()["model_version"]
     seen = _settle(prometheus, version, 1)
