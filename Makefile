@@ -59,7 +59,7 @@ $(VENV)/cli/.installed: cli/requirements-dev.txt cli/requirements.txt cli/pyproj
 	$(VENV)/cli/bin/pip install --quiet --no-deps -e cli
 	touch $@
 
-test: lint test-ops test-cli test-web test-algorithm test-bench test-harness test-e2e test-prod test-deploy ## lint, unit suites, end-to-end (base and prod overlay), staged deploys (with their bookkeeping)
+test: lint test-ops test-cli test-web test-algorithm test-bench test-harness test-e2e test-prod test-deploy test-swarm ## lint, unit suites, end-to-end (base and prod overlay), staged deploys (with their bookkeeping), the swarm
 
 test-ops: $(VENV)/ops/.installed ## the shared ops package's tests (no server needed)
 	cd ops && ../$(VENV)/ops/bin/pytest -q
@@ -89,7 +89,7 @@ test-e2e: $(VENV)/e2e/.installed ## end-to-end through nginx on its own compose 
 test-prod: $(VENV)/e2e/.installed ## the same suite against the production overlay, plus its hardening checks
 	E2E_PROFILE=prod E2E_HTTP_PORT=18081 $(VENV)/e2e/bin/pytest -q tests/e2e
 
-test-swarm: $(VENV)/e2e/.installed ## a 3-node Docker Swarm (DinD) on this machine: deploy, scale, update, rollback, node loss (minutes)
+test-swarm: $(VENV)/e2e/.installed ## a 3-node Docker Swarm (DinD) on this machine: a release deployed, updated, rolled back, a node lost (minutes)
 	tests/swarm/run $(SWARM_TEST_ARGS)
 
 lint: $(VENV)/web/.installed ## ruff lint and format check on every Python service

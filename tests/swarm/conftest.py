@@ -1,5 +1,6 @@
-"""The swarm is built once per session (scripts/swarm up, push, deploy) and torn down at the end,
-unless SWARM_KEEP=1. Measured figures are collected in `figures` and printed after the run."""
+"""The swarm is built once per session (scripts/swarm up; the release built by scripts/deploy
+release unless tests/swarm/run was given one; scripts/swarm push and deploy) and torn down at the
+end, unless SWARM_KEEP=1. Measured figures are collected in `figures` and printed after the run."""
 
 from __future__ import annotations
 
@@ -33,16 +34,32 @@ def stack(figures):
     if os.environ.get("SWARM_REUSE") != "1":
         swarm.rig("up")
         figures["swarm up (3 nodes, registry)"] = f"{time.monotonic() - started:.0f} s"
+        if os.environ.get("SWARM_BUILD_RELEASE") == "1":
+            mark = time.monotonic()
+            swarm.run(
+                str(swarm.ROOT / "scripts" / "deploy"),
+                "release",
+                "--tag",
+                swarm.RELEASE,
+                timeout=1800,
+            )
+            figures["make release (build cached)"] = f"{time.monotonic() - mark:.0f} s"
         mark = time.monotonic()
-        swarm.rig("push")
-        figures["build and push images"] = f"{time.monotonic() - mark:.0f} s"
+        swarm.rig("push", swarm.RELEASE)
+        figures["push the release to the registry"] = f"{time.monotonic() - mark:.0f} s"
         mark = time.monotonic()
-        swarm.rig("deploy")
+        swarm.rig("deploy", swarm.RELEASE)
         swarm.rig("wait", "900")
         figures["deploy until every service converged"] = f"{time.monotonic() - mark:.0f} s"
     yield
     if os.environ.get("SWARM_KEEP") != "1":
         swarm.rig("down")
+        label = f"label={swarm.RIG_LABEL}"
+        left = [
+            swarm.run("docker", *command, "-q", "--filter", label).split()
+            for command in (("container", "ls", "-a"), ("volume", "ls"), ("network", "ls"))
+        ]
+        assert not any(left), f"left after scripts/swarm down: {left}"
 
 
 @pytest.fixture(scope="session")

@@ -23,10 +23,26 @@ API_PORT = int(os.environ.get("SWARM_API_PORT", "18699"))
 HTTP_PORT_BASE = int(os.environ.get("SWARM_HTTP_PORT_BASE", "18600"))
 REGISTRY_PORT = int(os.environ.get("SWARM_REGISTRY_PORT", "18690"))
 STACK = os.environ.get("SWARM_STACK", "textclf")
-IMAGE_TAG = os.environ.get("IMAGE_TAG", "latest")
+# The release deployed (tests/swarm/run names it; scripts/deploy release builds it).
+RELEASE = os.environ.get("SWARM_RELEASE", f"{PREFIX}-test")
+STATE_DIR = Path(os.environ.get("SWARM_STATE_DIR", f"/tmp/{PREFIX}"))
 NODE_REGISTRY = "registry:5000"
 HOST_REGISTRY = f"127.0.0.1:{REGISTRY_PORT}"
-ADMIN = {"username": "admin", "password": "admin"}
+RIG_LABEL = f"textclf.swarm={PREFIX}"
+
+
+def secret(name: str) -> str:
+    """A secret's value as scripts/swarm generated it for the stack."""
+    return (STATE_DIR / "secrets" / name).read_text().strip()
+
+
+def admin() -> dict[str, str]:
+    return {"username": "admin", "password": secret("admin_password")}
+
+
+def ops_auth() -> tuple[str, str]:
+    """nginx's operator login (Prometheus, Flower)."""
+    return ("ops", secret("ops_password"))
 
 
 def run(*args: str, check: bool = True, timeout: float = 900, **kwargs) -> str:

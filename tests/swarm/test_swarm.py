@@ -47,10 +47,35 @@ def test_every_service_converged_with_replicas_on_several_nodes():
         assert [t.node for t in running_tasks(name)] == ["node1"], name
 
 
+def test_the_release_runs_with_its_secrets_as_swarm_secrets():
+    images = {
+        "web": "web",
+        "web_migrate": "web",
+        "algorithm": "algorithm",
+        "algorithm_migrate": "algorithm",
+        "algorithm_celery": "algorithm",
+        "flower": "algorithm",
+        "nginx": "nginx",
+    }
+    for name, image in images.items():
+        assert _service_image(name) == f"{swarm.NODE_REGISTRY}/textclf-{image}:{swarm.RELEASE}"
+    names = manager("secret", "ls", "--format", "{{.Name}}").split()
+    assert len([n for n in names if n.startswith(f"{swarm.STACK}_")]) == 11, names
+    values = [p.read_text().strip() for p in (swarm.STATE_DIR / "secrets").iterdir()]
+    specs = manager(
+        "service",
+        "inspect",
+        *manager(
+            "service", "ls", "-q", "--filter", f"label=com.docker.stack.namespace={swarm.STACK}"
+        ).split(),
+    )
+    assert not [v for v in values if v in specs], "a secret's value is in a service's spec"
+
+
 def test_a_token_a_training_and_predictions_through_nginx_on_two_nodes(corpus, figures):
     first, second = nginx_nodes()[:2]
     anonymous = Api(swarm.nginx_url(first))
-    response = anonymous.post("/api/auth/token/", json=swarm.ADMIN)
+    response = anonymous.post("/api/auth/token/", json=swarm.admin())
     assert response.status_code == 200, response.text
     token = response.json()["token"]
     STATE["token"] = token
@@ -133,7 +158,7 @@ def test_prometheus_scrapes_every_replica():
         response = Api(swarm.nginx_url(nginx_nodes()[0])).get(
             "/prometheus/api/v1/query",
             params={"query": "sum by (job) (up)"},
-            auth=("ops", "ops"),
+            auth=swarm.ops_auth(),
         )
         if response.status_code != 200:
             return None
@@ -147,18 +172,25 @@ def test_prometheus_scrapes_every_replica():
 
 
 def test_flower_sees_every_worker():
-    def workers() -> dict | None:
-        response = Api(swarm.nginx_url(nginx_nodes()[0])).get(
-            "/flower/api/workers", params={"refresh": "true"}, auth=("ops", "ops")
-        )
-        return response.json() if response.status_code == 200 and response.json() else None
+    # Celery names a worker after its container's hostname (the short container id). A worker
+    # replaced earlier (Swarm replaces an unhealthy task) may still be listed, offline: every
+    # running one must be there.
+    running = {f"celery@{t.container[:12]}" for t in running_tasks("algorithm_celery")}
+    assert len(running) == 1, running
 
-    assert len(wait_until(workers, timeout=60, interval=3, what="Flower listing the worker")) == 1
+    def listed() -> set[str] | None:
+        response = Api(swarm.nginx_url(nginx_nodes()[0])).get(
+            "/flower/api/workers", params={"refresh": "true"}, auth=swarm.ops_auth()
+        )
+        names = set(response.json()) if response.status_code == 200 else set()
+        return names if running <= names else None
+
+    wait_until(listed, timeout=60, interval=3, what="Flower listing the running worker")
 
 
 def _push_retagged(image: str, tag: str) -> str:
     """The same image under a new tag in the registry: an update the engine must roll out."""
-    source = f"{image}:{swarm.IMAGE_TAG}"
+    source = f"{image}:{swarm.RELEASE}"
     target = f"{swarm.HOST_REGISTRY}/{image}:{tag}"
     swarm.run("docker", "tag", source, target)
     swarm.run("docker", "push", "--quiet", target)
@@ -167,7 +199,7 @@ def _push_retagged(image: str, tag: str) -> str:
 
 def test_a_rolling_update_of_web_and_algorithm_under_load_fails_no_request(figures):
     images = {
-        name: _push_retagged(f"textclf-{name}", f"{swarm.IMAGE_TAG}-rolled")
+        name: _push_retagged(f"textclf-{name}", f"{swarm.RELEASE}-rolled")
         for name in ("web", "algorithm")
     }
     urls = [swarm.nginx_url(n) for n in nginx_nodes()]
@@ -209,7 +241,7 @@ def _update_state(name: str) -> str | None:
 
 
 def test_a_broken_image_is_rolled_back_automatically(figures):
-    broken = f"{swarm.HOST_REGISTRY}/textclf-algorithm:{swarm.IMAGE_TAG}-broken"
+    broken = f"{swarm.HOST_REGISTRY}/textclf-algorithm:{swarm.RELEASE}-broken"
     swarm.run(
         "docker",
         "build",
@@ -219,7 +251,7 @@ def test_a_broken_image_is_rolled_back_automatically(figures):
         "-",
         # A release whose server cannot start: its gunicorn settings fail to load.
         input=(
-            f"FROM textclf-algorithm:{swarm.IMAGE_TAG}\n"
+            f"FROM textclf-algorithm:{swarm.RELEASE}\n"
             "USER root\n"
             "RUN echo 'raise SystemExit(\"a broken release\")' >> /app/gunicorn.conf.py\n"
             "USER app\n"
@@ -235,7 +267,7 @@ def test_a_broken_image_is_rolled_back_automatically(figures):
             "update",
             "--detach",
             "--image",
-            f"{swarm.NODE_REGISTRY}/textclf-algorithm:{swarm.IMAGE_TAG}-broken",
+            f"{swarm.NODE_REGISTRY}/textclf-algorithm:{swarm.RELEASE}-broken",
             swarm.service("algorithm"),
         )
         wait_until(
