@@ -435,6 +435,45 @@ def verify_files(
     return metadata
 
 
+HOLDOUT_SHA256_FIELD = "holdout_sha256"
+
+
+def load_holdout(
+    version: str, metadata_bytes: bytes, holdout: bytes, *, signing_key: str
+) -> Any:
+    """Unpickle a version's held-out fit (kept in Postgres only, for the promotion gate) after
+    checking the version's signed metadata, its compatibility and the fit's signed sha256.
+    Raises ArtifactError."""
+    try:
+        metadata = json.loads(metadata_bytes)
+    except ValueError as exc:
+        raise ArtifactError(
+            f"Model version {version} is unreadable: {exc}", reason="unreadable"
+        ) from exc
+    if not isinstance(metadata, dict) or not signing.is_signed_by(metadata, signing_key):
+        raise ArtifactError(
+            f"Model version {version}: its metadata signature is invalid.", reason="bad_signature"
+        )
+    if metadata.get("version") != version:
+        raise ArtifactError(
+            f"Model version {version} holds the signed metadata of {metadata.get('version')}.",
+            reason="wrong_version",
+        )
+    _check_compatible(version, metadata)
+    if hashlib.sha256(holdout).hexdigest() != metadata.get(HOLDOUT_SHA256_FIELD):
+        raise ArtifactError(
+            f"Model version {version}: its held-out fit does not match its signed sha256.",
+            reason="checksum_mismatch",
+        )
+    try:
+        return pickle.loads(holdout)
+    except Exception as exc:
+        raise ArtifactError(
+            f"Model version {version}'s held-out fit cannot be unpickled: {exc!r}",
+            reason="unpickle_failed",
+        ) from exc
+
+
 def list_versions(models_dir: Path) -> list[dict[str, Any]]:
     """Metadata of every readable version, newest first; unreadable ones are logged and skipped."""
     versions_dir = models_dir / VERSIONS_DIR
