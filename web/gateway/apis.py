@@ -35,9 +35,9 @@ from gateway.serializers import (
     StageChangeListSerializer,
     StageChangeQuerySerializer,
     TrainConflictSerializer,
-    TrainInputSerializer,
     TrainingJobListSerializer,
     TrainingJobSerializer,
+    TrainInputSerializer,
     TrainListQuerySerializer,
     TrainQueuedSerializer,
 )
@@ -73,7 +73,7 @@ class TrainApi(APIView):
     @extend_schema(
         operation_id="train_create",
         summary="Start training a new model (staff only)",
-        description="No body, `{}` or `{\"force\": true}`. At most one job is queued or "
+        description='No body, `{}` or `{"force": true}`. At most one job is queued or '
         "running at a time. The new model is a candidate; the promotion gate makes it "
         "production (the job's `outcome`: promoted or candidate, `note`: why). When the data "
         "has not changed since the production model was trained, the job succeeds with "
@@ -200,9 +200,7 @@ class ModelActivateApi(APIView):
     def post(self, request: Request, version: str) -> Response:
         if not (isinstance(request.data, Mapping) and not request.data):
             raise ValidationError("This endpoint takes no body (or an empty JSON object).")
-        return _relay(
-            get_ml_client().activate_model(version, actor=request.user.get_username())
-        )
+        return _relay(get_ml_client().activate_model(version, actor=request.user.get_username()))
 
 
 _STAGE_CHANGE_RESPONSES = {

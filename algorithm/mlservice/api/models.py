@@ -145,10 +145,10 @@ def _move_to_production(version: str, *, action: str, expect: tuple[str, ...]):
     if stage is None:
         raise ApiError(404, "Model version not found.")
     if stage not in expect:
-        wanted = " or ".join(expect)
+        wanted = " or ".join(f"{'an' if name[0] in 'aeiou' else 'a'} {name}" for name in expect)
         raise ApiError(
             409,
-            f"Model version {version} is {stage}; a {action} takes a {wanted} version.",
+            f"Model version {version} is {stage}; a {action} takes {wanted} version.",
             stage=stage,
         )
     return _switch(version, actor=_actor(), reason=f"{action}: {reason.strip()}", expect=expect)

@@ -67,14 +67,18 @@ def decide(
         if candidate_f1 >= rules.min_f1:
             return Decision(
                 True,
-                [f"no production model to compare with; macro-F1 {candidate_f1:.3f} meets the "
-                 f"minimum {rules.min_f1:.3f}"],
+                [
+                    f"no production model to compare with; macro-F1 {candidate_f1:.3f} meets the "
+                    f"minimum {rules.min_f1:.3f}"
+                ],
                 candidate_f1,
             )
         return Decision(
             False,
-            [f"macro-F1 {candidate_f1:.3f} is below the minimum {rules.min_f1:.3f} for a first "
-             "model"],
+            [
+                f"macro-F1 {candidate_f1:.3f} is below the minimum {rules.min_f1:.3f} for a first "
+                "model"
+            ],
             candidate_f1,
         )
 

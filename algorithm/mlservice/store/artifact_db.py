@@ -136,9 +136,7 @@ def publish(
             _point(conn, version, fence=fence)
         else:
             if fence is not None:
-                conn.execute(
-                    "UPDATE model_pointer SET fence = GREATEST(fence, %s)", [fence]
-                )
+                conn.execute("UPDATE model_pointer SET fence = GREATEST(fence, %s)", [fence])
             # The followers copy the candidate (listed by every replica) at commit.
             conn.execute("SELECT pg_notify(%s, %s)", [CHANNEL, version])
         conn.execute(

@@ -438,9 +438,7 @@ def verify_files(
 HOLDOUT_SHA256_FIELD = "holdout_sha256"
 
 
-def load_holdout(
-    version: str, metadata_bytes: bytes, holdout: bytes, *, signing_key: str
-) -> Any:
+def load_holdout(version: str, metadata_bytes: bytes, holdout: bytes, *, signing_key: str) -> Any:
     """Unpickle a version's held-out fit (kept in Postgres only, for the promotion gate) after
     checking the version's signed metadata, its compatibility and the fit's signed sha256.
     Raises ArtifactError."""

@@ -45,9 +45,7 @@ def test_a_label_whose_recall_falls_too_far_holds_the_candidate_back():
     decision = decide(candidate, production, RULES)
     assert not decision.promote
     assert decision.recall_drops == {"a": pytest.approx(-0.05), "b": pytest.approx(0.15)}
-    assert decision.reasons == [
-        "recall of 'b' falls by 0.150 (0.700 -> 0.550), more than 0.100"
-    ]
+    assert decision.reasons == ["recall of 'b' falls by 0.150 (0.700 -> 0.550), more than 0.100"]
 
 
 def test_a_label_the_candidate_no_longer_predicts_counts_as_recall_zero():

@@ -179,4 +179,10 @@ def test_staff_promote_a_candidate_and_roll_back_with_their_reasons(
             f"replaced by {first.model_version}: rollback: the new one misroutes invoices",
         ),
     ]
-    assert (first.model_version, "candidate", "production", "alice", "promote: reviewed by hand") in history
+    assert (
+        first.model_version,
+        "candidate",
+        "production",
+        "alice",
+        "promote: reviewed by hand",
+    ) in history

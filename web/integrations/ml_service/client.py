@@ -77,9 +77,7 @@ class MLServiceClient:
         return self._request("GET", f"/models/{quote(version, safe='')}")
 
     def activate_model(self, version: str, *, actor: str | None = None) -> MLResponse:
-        return self._request(
-            "POST", f"/models/{quote(version, safe='')}/activate", actor=actor
-        )
+        return self._request("POST", f"/models/{quote(version, safe='')}/activate", actor=actor)
 
     def promote_model(self, version: str, *, reason: str, actor: str) -> MLResponse:
         return self._request(
