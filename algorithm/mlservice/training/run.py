@@ -107,7 +107,8 @@ def run_training(
     Returns the published version (or, skipped, the production one), or None when the job
     failed or was not this run's to do (a duplicate delivery, a job already finished, failed as
     stale or given up). Expected failures (too few rows or labels, a full disk, a lost lease, a
-    newer model) end the job quietly; any other exception fails the job and is re-raised for the worker's log and Sentry.
+    newer model) end the job quietly; any other exception fails the job and is re-raised for
+    the worker's log and Sentry.
     The run's progress goes to the job row and, if given, to `announce_progress` (Flower).
     """
     job_uuid = uuid.UUID(job_id)
