@@ -107,6 +107,9 @@ class Settings(LogSettings):
     # With no production model to compare with, a candidate needs this macro-F1 (the demo's
     # first model scores about 0.59).
     train_promote_min_f1: float = Field(default=0.3, ge=0, le=1)
+    # Shadow scoring: the share of live predictions (0-1) also scored, off the answer's path,
+    # by the candidate waiting for promotion; 0 turns it off.
+    shadow_share: float = Field(default=0.1, ge=0, le=1)
     # "production" (the prod overlay) refuses the development defaults of the secrets above and
     # any key, token or password shorter than 32 characters, naming each.
     environment: Literal["development", "production"] = "development"

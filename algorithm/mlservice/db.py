@@ -32,6 +32,7 @@ _ROLE_TABLE_PRIVILEGES = {
     "model_version": "SELECT, INSERT, UPDATE (stage), DELETE",
     "model_pointer": "SELECT, INSERT, UPDATE",
     "model_stage_change": "SELECT, INSERT",
+    "shadow_agreement": "SELECT, INSERT, UPDATE",
 }
 
 

@@ -146,3 +146,15 @@ BEGIN
             CHECK (outcome IS NULL OR outcome IN ('promoted', 'candidate', 'skipped')) NOT VALID;
     END IF;
 END $$;
+
+-- Shadow scoring (issue 16): how often a waiting candidate agreed with production on sampled
+-- live predictions, per production label; every API process adds its counts.
+CREATE TABLE IF NOT EXISTS shadow_agreement (
+    candidate_version  text        NOT NULL,
+    production_version text        NOT NULL,
+    label              text        NOT NULL,
+    scored             bigint      NOT NULL DEFAULT 0 CHECK (scored >= 0),
+    agreed             bigint      NOT NULL DEFAULT 0 CHECK (agreed >= 0 AND agreed <= scored),
+    updated_at         timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (candidate_version, production_version, label)
+);

@@ -239,6 +239,19 @@ class StageChangeInputSerializer(StrictSerializer):
     reason = StrictCharField(max_length=500, help_text="Why; kept in the audit record.")
 
 
+class ShadowLabelSerializer(serializers.Serializer):
+    scored = serializers.IntegerField()
+    agreed = serializers.IntegerField()
+    agreement = serializers.FloatField(allow_null=True)
+
+
+class ShadowAgreementSerializer(ShadowLabelSerializer):
+    production_version = serializers.CharField()
+    per_label = serializers.DictField(
+        child=ShadowLabelSerializer(), help_text="By the label production answered."
+    )
+
+
 class ModelVersionSerializer(serializers.Serializer):
     version = serializers.CharField()
     created_at = serializers.DateTimeField()
@@ -312,6 +325,12 @@ class ModelDetailSerializer(ModelVersionSerializer):
     )
     gate = GateSerializer(allow_null=True)
     stage_changes = StageChangeSerializer(many=True, help_text="Newest first.")
+    shadow = ShadowAgreementSerializer(
+        many=True,
+        help_text="While the version waited as a candidate: how often it agreed with each "
+        "production version on sampled live predictions (SHADOW_SHARE), overall and per "
+        "production label. Empty for a version never shadow scored.",
+    )
 
 
 class ModelListSerializer(serializers.Serializer):

@@ -5,6 +5,7 @@ import time
 from flask import Blueprint, current_app, request
 from kombu.exceptions import OperationalError as BrokerOperationalError
 
+from mlservice.api import shadow
 from mlservice.api.errors import ApiError
 from mlservice.api.instrumentation import current_request_id
 from mlservice.api.training import iso_utc
@@ -72,6 +73,7 @@ def model_detail(version: str):
                     _change_json(change)
                     for change in artifact_db.stage_changes(conn, version=version)
                 ],
+                "shadow": shadow.agreement(conn, version),
             }
     raise ApiError(404, "Model version not found.")
 

@@ -119,6 +119,18 @@ CELERY_TASKS = Counter(
     ["task", "state"],
 )
 
+# Shadow scoring (api/shadow.py): the waiting candidate's answers on sampled live predictions.
+SHADOW_PREDICTIONS = Counter(
+    "ml_shadow_predictions_total",
+    "Sampled live texts also scored by the waiting candidate, by production's label and whether "
+    "the candidate agreed.",
+    ["candidate_version", "production_version", "label", "agreed"],
+)
+SHADOW_DROPPED = Counter(
+    "ml_shadow_dropped_total",
+    "Sampled batches not shadow scored because the shadow queue was full.",
+)
+
 API_METRICS: tuple[MetricWrapperBase, ...] = (
     HTTP_REQUESTS,
     HTTP_REQUEST_DURATION,
@@ -132,6 +144,8 @@ API_METRICS: tuple[MetricWrapperBase, ...] = (
     MODEL_F1_MACRO,
     MODEL_MAX_AGE,
     PREDICT_P99_THRESHOLD,
+    SHADOW_PREDICTIONS,
+    SHADOW_DROPPED,
 )
 WORKER_METRICS: tuple[MetricWrapperBase, ...] = (
     TRAINING_RUNS,

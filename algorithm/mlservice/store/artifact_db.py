@@ -214,6 +214,18 @@ class Production:
     data_hash: str | None
 
 
+def waiting_candidate(conn: psycopg.Connection, pointer: Pointer) -> str | None:
+    """The newest candidate if it is newer than production (a candidate held back before the
+    current production version was made is not waiting for anything)."""
+    row = conn.execute(
+        "SELECT max(version) FROM model_version WHERE stage = 'candidate'"
+    ).fetchone()
+    newest = row[0] if row else None
+    if newest is None or (pointer.current is not None and newest <= pointer.current):
+        return None
+    return newest
+
+
 def stage_of(conn: psycopg.Connection, version: str) -> str | None:
     row = conn.execute("SELECT stage FROM model_version WHERE version = %s", [version]).fetchone()
     return row[0] if row else None
@@ -341,6 +353,9 @@ def sync(
         if files is not None and artifacts.install(models_dir, version, files):
             copied.append(version)
             log.info("Copied model version from the database", model_version=version)
+    waiting = waiting_candidate(conn, pointer)
+    present = set(local) | set(copied)
+    artifacts.point_candidate(models_dir, waiting if waiting in present else None)
     if pointer.current is None:
         # Only candidates so far (the first one held back by the gate): copied, nothing served.
         return pointer, copied

@@ -65,6 +65,8 @@ VECTORIZER_FILE = "vectorizer.pickle"
 METADATA_FILE = "metadata.json"
 CURRENT_LINK = "current"
 LAST_GOOD_LINK = "last_good"
+# The candidate waiting for promotion (newer than production), which shadow scoring follows.
+CANDIDATE_LINK = "candidate"
 VERSIONS_DIR = "versions"
 STAGING_DIR = "tmp"
 LOCK_FILE = ".publish.lock"
@@ -259,6 +261,23 @@ def point(models_dir: Path, *, current: str, last_good: str | None) -> None:
             _point_link(models_dir, LAST_GOOD_LINK, last_good)
         if current_version(models_dir) != current:
             _point_link(models_dir, CURRENT_LINK, current)
+
+
+def point_candidate(models_dir: Path, version: str | None) -> None:
+    """Point `candidate` at the waiting candidate, or remove it when none waits."""
+    if candidate_version(models_dir) == version:
+        return
+    with publish_lock(models_dir):
+        if version is None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(models_dir / CANDIDATE_LINK)
+        else:
+            _point_link(models_dir, CANDIDATE_LINK, version)
+
+
+def candidate_version(models_dir: Path) -> str | None:
+    """The candidate waiting for promotion (one readlink), or None."""
+    return _link_version(models_dir, CANDIDATE_LINK)
 
 
 def remove(models_dir: Path, names: list[str]) -> list[str]:
