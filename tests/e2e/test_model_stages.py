@@ -23,7 +23,8 @@ from harness import Api
 def _train(api: Api, **body) -> dict:
     response = api.post("/api/train/", json=body or None)
     assert response.status_code == 202, response.text
-    job = api.wait_for_job(response.json()["job_id"])
+    # Generous: the shared test machine may be loaded many times over.
+    job = api.wait_for_job(response.json()["job_id"], timeout=1500)
     assert job["status"] == "succeeded", job
     return job
 
@@ -85,9 +86,9 @@ def test_models_go_live_in_stages(api, stack, trained_job, loaded_corpus, flood_
     assert skipped["model_version"] == good["model_version"]
     assert "has not changed" in skipped["note"]
 
-    # 3. A flood of shuffled labels (three times the table): held back, never served.
-    texts = [row["text"] + " " + flood_marker for row in loaded_corpus.train] * 3
-    labels = [row["label"] for row in loaded_corpus.train] * 3
+    # 3. A flood of shuffled labels (as many rows again): held back, never served.
+    texts = [row["text"] + " " + flood_marker for row in loaded_corpus.train]
+    labels = [row["label"] for row in loaded_corpus.train]
     random.Random(16).shuffle(labels)
     rows = [{"text": t, "label": y} for t, y in zip(texts, labels, strict=True)]
     for start in range(0, len(rows), BULK_BATCH):
