@@ -187,7 +187,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         job_id = args.job
         if job_id is None:
             try:
-                job_id = client.post("/api/train/")["job_id"]
+                body = {"force": True} if args.force else None
+                job_id = client.post("/api/train/", json=body)["job_id"]
                 out.print(f"Training started: job {job_id}")
             except ApiError as exc:
                 active = exc.body.get("job_id") if isinstance(exc.body, dict) else None
@@ -417,6 +418,9 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="start a training (staff only)")
     train.add_argument("--follow", action="store_true", help="show its progress until it ends")
     train.add_argument("--job", help="follow this job instead of starting one")
+    train.add_argument(
+        "--force", action="store_true", help="train even if the data has not changed"
+    )
     train.set_defaults(handler=cmd_train)
 
     predict = commands.add_parser("predict", help="predict labels for texts")
