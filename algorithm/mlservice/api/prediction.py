@@ -46,6 +46,8 @@ def predict():
         if label is not None:
             metrics.PREDICTIONS.labels(label=label, model_version=model.version).inc(count)
     drift.observe(model.version, analysis)
+    # A sample goes to the waiting candidate, if any, in the background.
+    current_app.extensions["shadow"].submit(texts, [p["label"] for p in predictions], model.version)
     if single:
         return {**predictions[0], "model_version": model.version}
     return {"predictions": predictions, "model_version": model.version}

@@ -142,6 +142,18 @@ CELERY_TASKS = Counter(
     ["task", "state"],
 )
 
+# Shadow scoring (api/shadow.py): the waiting candidate's answers on sampled live predictions.
+SHADOW_PREDICTIONS = Counter(
+    "ml_shadow_predictions_total",
+    "Sampled live texts also scored by the waiting candidate, by production's label and whether "
+    "the candidate agreed.",
+    ["candidate_version", "production_version", "label", "agreed"],
+)
+SHADOW_DROPPED = Counter(
+    "ml_shadow_dropped_total",
+    "Sampled batches not shadow scored because the shadow queue was full.",
+)
+
 API_METRICS: tuple[MetricWrapperBase, ...] = (
     HTTP_REQUESTS,
     HTTP_REQUEST_DURATION,
@@ -158,6 +170,8 @@ API_METRICS: tuple[MetricWrapperBase, ...] = (
     DRIFT_OOV_SHARE,
     DRIFT_CONFIDENCE,
     TRAINING_LABEL_SHARE,
+    SHADOW_PREDICTIONS,
+    SHADOW_DROPPED,
 )
 WORKER_METRICS: tuple[MetricWrapperBase, ...] = (
     TRAINING_RUNS,
