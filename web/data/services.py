@@ -12,8 +12,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.settings import api_settings
 
 from data.models import Data, Feedback, Source
-from data.serializers import DataInputSerializer
 from data.search_index import request_merge
+from data.serializers import DataInputSerializer
 from data.tabular import Row
 from integrations.ml_service.client import get_ml_client
 from integrations.ml_service.exceptions import MLServiceRejected

@@ -285,7 +285,10 @@ def train(
         classifier=fitted_classifier,
         labels=[str(label) for label in fitted_classifier.classes_],
         metrics=metrics,
-        parameters={**spec.as_parameters(classifier, winner.recipe), "refit_max_rows": refit_max_rows},
+        parameters={
+            **spec.as_parameters(classifier, winner.recipe),
+            "refit_max_rows": refit_max_rows,
+        },
         n_samples=n_samples,
         excluded_labels=excluded,
         recipes=selection.record(recipe_budget_seconds),

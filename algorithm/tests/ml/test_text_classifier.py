@@ -106,7 +106,8 @@ def test_above_refit_max_rows_the_model_evaluated_on_the_training_split_is_kept(
     assert steps == [("fitting", 0, 2), ("evaluating", None, None)]  # no final fit
     # The same rows and model as the evaluation: its predictions are the evaluation's.
     refit = train(texts, labels, min_samples=20, recipes=WORD, refit_max_rows=300)
-    assert refit.metrics["refit"] is True and refit.n_samples == 300
+    assert refit.metrics["refit"] is True
+    assert refit.n_samples == 300
     assert {k: v for k, v in model.metrics.items() if k != "refit"} == {
         k: v for k, v in refit.metrics.items() if k != "refit"
     }

@@ -32,10 +32,13 @@ def test_a_bulk_insert_asks_for_a_merge_once_committed(django_capture_on_commit_
 
 
 def test_a_rolled_back_bulk_insert_asks_for_nothing(django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks() as callbacks, pytest.raises(RuntimeError):
+    def insert_then_fail():
         with transaction.atomic():
             data_bulk_create(items=[{"text": "alpha bravo", "label": "a"}])
             raise RuntimeError
+
+    with django_capture_on_commit_callbacks() as callbacks, pytest.raises(RuntimeError):
+        insert_then_fail()
     assert callbacks == []
 
 
