@@ -94,6 +94,10 @@ class Settings(LogSettings):
     # always runs; a costlier one is skipped when its estimated fit would end after this, so a
     # large table falls back to the cheapest recipe (the job's metrics say so).
     train_recipe_budget_seconds: float = Field(default=120.0, ge=0)
+    # Above this many rows, the model evaluated on the training split (three quarters of the
+    # rows) is kept instead of being refitted on every row: the refit was the larger part of
+    # a million-row training's time and peak memory (BENCHMARKS.md). 0: always refit.
+    train_refit_max_rows: int = Field(default=250_000, ge=0)
     # A text with no term the model knows gets "unknown": true; with this set, also no label.
     predict_refuse_unknown: bool = False
     # Train only on rows marked verified (web's `data.verified`): feedback rows start

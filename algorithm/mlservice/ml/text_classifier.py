@@ -19,6 +19,12 @@ Features: each recipe of `recipes.RECIPES` is fitted on the same training rows a
 same evaluation rows (chosen by a hash of the row id, `evaluation.evaluation_mask`); the best
 macro-F1 is refit on every row. TRAIN_RECIPE_BUDGET_SECONDS bounds the search.
 
+Large tables: above `refit_max_rows` rows the refit on every row is left out and the model
+evaluated on its training split (three quarters of the rows) is the one kept. On a million rows
+the refit was the larger half of the work and of the peak memory (BENCHMARKS.md); what a
+quarter more rows adds to accuracy at that size is small, and the metrics then describe the
+very model that serves.
+
 Caps: `max_features` keeps the TF-IDF's most frequent terms; `max_model_bytes` refuses a fit whose
 linear model alone (one float64 weight per label and term) would exceed it, once the vocabulary
 is known and before the classifier allocates those weights.
@@ -186,6 +192,7 @@ def train(
     n_jobs: int = 1,
     max_features: int | None = None,
     max_model_bytes: int | None = None,
+    refit_max_rows: int | None = None,
     on_progress: Callable[[str, int | None, int | None], None] | None = None,
     clock: Callable[[], float] = time.monotonic,
     baseline: Pipeline | None = None,
@@ -213,6 +220,9 @@ def train(
     GIL, and threads share the sparse matrix instead of copying it to worker processes). BLAS is
     held to one thread meanwhile: the per-class sigmoid fits make thousands of tiny BLAS calls,
     which OpenBLAS's thread hand-off makes about 4x slower.
+    With more than `refit_max_rows` rows (None: no limit) the winner as evaluated, fitted on the
+    training split, is kept instead of being refitted on every row (`metrics["refit"]` False,
+    `n_samples` the rows it was fitted on), and ("fitting", n, n + 1) is not reported.
     Raises TrainingDataError when the rows cannot make a model, or when the cheapest recipe's
     weights would exceed `max_model_bytes` (checked once the vocabulary is fitted, before the
     classifier).
@@ -276,18 +286,28 @@ def train(
         }
         del baseline_predicted
 
-    report("fitting", len(candidates), len(candidates) + 1)
-    final, excluded, _ = _fit(
-        spec, winner.recipe, list(texts), list(labels), n_jobs, "data", max_model_bytes
-    )
+    refit = refit_max_rows is None or len(texts) <= refit_max_rows
+    metrics["refit"] = refit
+    if refit:
+        report("fitting", len(candidates), len(candidates) + 1)
+        final, excluded, _ = _fit(
+            spec, winner.recipe, list(texts), list(labels), n_jobs, "data", max_model_bytes
+        )
+        n_samples = len(texts)
+    else:
+        assert winner.pipeline is not None  # noqa: S101 - the best keeps its pipeline
+        final, excluded, n_samples = winner.pipeline, winner.excluded, winner.n_train
     fitted_classifier = final.named_steps["classifier"]
     return TrainedModel(
         vectorizer=final.named_steps["vectorizer"],
         classifier=fitted_classifier,
         labels=[str(label) for label in fitted_classifier.classes_],
         metrics=metrics,
-        parameters=spec.as_parameters(classifier, winner.recipe),
-        n_samples=len(texts),
+        parameters={
+            **spec.as_parameters(classifier, winner.recipe),
+            "refit_max_rows": refit_max_rows,
+        },
+        n_samples=n_samples,
         excluded_labels=excluded,
         recipes=selection.record(recipe_budget_seconds),
         evaluation=per_label_report(test_labels, winner.predicted),
@@ -303,7 +323,10 @@ class _Evaluated:
     predicted: list[str]
     n_train: int
     fit_seconds: float
-    # Kept for the best recipe so far only (one fitted model in memory at a time).
+    excluded: dict[str, int]
+    # Fitted on the training split, kept for the best recipe so far only (one fitted model in
+    # memory at a time): the promotion gate's held-out fit, and the published model when there
+    # is no refit.
     pipeline: Pipeline | None = None
 
 
@@ -359,7 +382,7 @@ def _select_recipe(
         fit_started = clock()
         report("fitting", index, len(candidates) + 1)
         try:
-            pipeline, _, n_train = _fit(
+            pipeline, excluded, n_train = _fit(
                 spec, recipe, *training, n_jobs, "training split", max_model_bytes
             )
         except ModelTooLarge as exc:
@@ -370,7 +393,9 @@ def _select_recipe(
         fit_seconds = clock() - fit_started
         report("evaluating", None, None)
         predicted = [str(label) for label in pipeline.predict(testing[0])]
-        result = _Evaluated(recipe, scores(testing[1], predicted), predicted, n_train, fit_seconds)
+        result = _Evaluated(
+            recipe, scores(testing[1], predicted), predicted, n_train, fit_seconds, excluded
+        )
         # Strictly better only: the cheaper recipe wins a tie.
         if best is None or result.scores[SELECTION_METRIC] > best.scores[SELECTION_METRIC]:
             best = replace(result, pipeline=pipeline)

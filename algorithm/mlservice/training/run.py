@@ -266,6 +266,7 @@ def _train_and_publish(
         n_jobs=settings.train_n_jobs,
         max_features=settings.train_max_features,
         max_model_bytes=settings.model_max_bytes,
+        refit_max_rows=settings.train_refit_max_rows or None,
         on_progress=report,
         baseline=baseline,
     )
