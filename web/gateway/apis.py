@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 
 from accounts.policies import Action, permission_for
 from common.schema import AUTHENTICATED_ERRORS, ErrorSerializer, error_responses
+from gateway import predict_short_path as short_path
 from gateway.converters import VERSION_RE
 from gateway.serializers import (
     ModelActivatedSerializer,
@@ -108,8 +109,20 @@ class TrainJobApi(APIView):
 
 
 class PredictApi(APIView):
+    """The hot path of every client. A call that the short path (gateway.predict_short_path)
+    recognises as a plain token-authenticated single-text prediction is answered there, with
+    the same authentication, rule, throttles and error handling but without DRF's request
+    wrapping, content negotiation and serializer; every other call, and every call that would
+    fail before the throttle counts it, goes through DRF as it always did."""
+
     permission_classes = [permission_for(Action.PREDICT)]
     serializer_class = PredictInputSerializer
+
+    def dispatch(self, request, *args, **kwargs):
+        answer = short_path.answer(self, request, args, kwargs)
+        if answer is not None:
+            return answer
+        return super().dispatch(request, *args, **kwargs)
 
     @extend_schema(
         operation_id="predict",
