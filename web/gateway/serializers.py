@@ -8,6 +8,8 @@ from gateway.converters import VERSION_RE
 
 # The ML service's bound on the terms an explanation lists (mlservice/api/prediction.py).
 EXPLAIN_MAX = 20
+# A model version's stages (the ML service's); one enum in the OpenAPI schema (ModelStage).
+MODEL_STAGES = ("candidate", "production", "archived")
 
 
 def _text_field() -> StrictCharField:
@@ -220,7 +222,7 @@ class StageChangeSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     version = serializers.CharField()
     from_stage = serializers.CharField(allow_null=True)
-    to_stage = serializers.ChoiceField(["candidate", "production", "archived"])
+    to_stage = serializers.ChoiceField(MODEL_STAGES)
     actor = serializers.CharField(help_text='A user name, or "training job <id>".')
     reason = serializers.CharField()
     created_at = serializers.DateTimeField()
@@ -261,7 +263,7 @@ class ModelVersionSerializer(serializers.Serializer):
     parameters = serializers.DictField()
     current = serializers.BooleanField()
     stage = serializers.ChoiceField(
-        ["candidate", "production", "archived"],
+        MODEL_STAGES,
         allow_null=True,
         help_text="candidate: trained, not served (waiting, or held back by the promotion "
         "gate); production: the one served (= current); archived: served before, or passed over.",
