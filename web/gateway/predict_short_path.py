@@ -12,9 +12,10 @@ the ML client, and the API's exception handler for the ML service's failures.
 The decision is made before anything has a side effect: a call that is not a plain valid one
 (no token, a bad or revoked one, a rule that refuses, a body that is not exactly `{"text": ...}`
 or `{"text": ..., "explain": k}` with valid values, any other Accept, a query string) returns
-None here and DRF answers it exactly as before, with its own error shapes. The one exception is the throttle: a
-throttled call, counted here, is counted a second time by DRF, which answers the 429; the
-caller's window is already over its limit, so the answer and its headers are the same.
+None here and DRF answers it exactly as before, with its own error shapes. The one exception
+is the throttle: a throttled call, counted here, is counted a second time by DRF, which answers
+the 429; the caller's window is already over its limit, so the answer and its headers are the
+same.
 """
 
 from __future__ import annotations
