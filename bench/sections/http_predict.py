@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from bench import load
+from bench import cpu_ratio, load
 from bench.container_cpu import CpuMeter, describe_per
 from bench.context import Context
 from bench.load import LoadResult
@@ -103,33 +103,14 @@ def run(ctx: Context) -> list[Row]:
     return rows
 
 
-def cpu_per_request_ms(measurement: Measurement, *, only: str | None = None) -> float | None:
-    """CPU ms per completed request: of every measured service but the peers' app (idle during
-    the other targets' runs), or of `only` one."""
-    requests = measurement.load.requests
-    if not requests:
-        return None
-    seconds = (
-        measurement.cpu_seconds.get(only, 0.0)
-        if only
-        else sum(s for service, s in measurement.cpu_seconds.items() if service != "peers")
-    )
-    return 1000 * seconds / requests
-
-
 def _cpu_ratio_row(path: Measurement, direct: Measurement, *, concurrency: int) -> Row:
     name = (
         f"nginx → web → algorithm, concurrency {concurrency}: CPU per prediction, all layers, "
         "against the ML API's own (direct)"
     )
-    target = f"≤ {MAX_CPU_TIMES_ML_API:.1f}x"
-    total = cpu_per_request_ms(path)
-    own = cpu_per_request_ms(direct, only="algorithm")
-    if not total or not own:
-        return Row(SECTION, name, "no ratio: a run completed no request", target, False)
-    ratio = total / own
-    measured = f"{total:.2f} ms / {own:.2f} ms = {ratio:.2f}x"
-    return Row(SECTION, name, measured, target, ratio <= MAX_CPU_TIMES_ML_API)
+    total = cpu_ratio.per_request_ms(path.cpu_seconds, path.load.requests)
+    own = cpu_ratio.per_request_ms(direct.cpu_seconds, direct.load.requests, only="algorithm")
+    return cpu_ratio.ratio_row(SECTION, name, total, own, MAX_CPU_TIMES_ML_API)
 
 
 def _post(

@@ -11,10 +11,11 @@ the ML client, and the API's exception handler for the ML service's failures.
 
 The decision is made before anything has a side effect: a call that is not a plain valid one
 (no token, a bad or revoked one, a rule that refuses, a body that is not exactly `{"text": ...}`
-or `{"text": ..., "explain": k}` with valid values, any other Accept) returns None here and DRF
-answers it exactly as before, with its own error shapes. The one exception is the throttle: a
-throttled call, counted here, is counted a second time by DRF, which answers the 429; the
-caller's window is already over its limit, so the answer and its headers are the same.
+or `{"text": ..., "explain": k}` with valid values, any other Accept, a query string) returns
+None here and DRF answers it exactly as before, with its own error shapes. The one exception
+is the throttle: a throttled call, counted here, is counted a second time by DRF, which answers
+the 429; the caller's window is already over its limit, so the answer and its headers are the
+same.
 """
 
 from __future__ import annotations
@@ -81,7 +82,8 @@ def _is_candidate(request: HttpRequest) -> bool:
     meta = request.META
     if request.method != "POST" or not meta.get("HTTP_AUTHORIZATION"):
         return False
-    if meta.get("HTTP_ACCEPT", "").strip() not in _JSON_ACCEPTS:
+    # A query string may pick DRF's renderer (?format=api) for the answer.
+    if meta.get("QUERY_STRING") or meta.get("HTTP_ACCEPT", "").strip() not in _JSON_ACCEPTS:
         return False
     media_type, _, parameters = meta.get("CONTENT_TYPE", "").partition(";")
     if media_type.strip().lower() != "application/json":

@@ -176,3 +176,12 @@ def test_a_session_call_goes_through_drf(user, ml_service, ml_url, serializer_bu
 
     assert response.status_code == 200
     assert len(serializer_builds) == 1
+
+
+def test_a_query_string_goes_through_drf(api_client, ml_service, ml_url, serializer_builds):
+    ml_service.post(f"{ml_url}/predict", json=PREDICTION)
+
+    response = api_client.post(f"{URL}?format=json", {"text": "vim"})
+
+    assert response.status_code == 200
+    assert len(serializer_builds) == 1
