@@ -59,7 +59,7 @@ $(VENV)/cli/.installed: cli/requirements-dev.txt cli/requirements.txt cli/pyproj
 	$(VENV)/cli/bin/pip install --quiet --no-deps -e cli
 	touch $@
 
-test: lint test-ops test-cli test-web test-algorithm test-bench test-harness test-e2e test-prod test-deploy-records test-swarm ## lint, unit suites, end-to-end (base and prod overlay), the deploy bookkeeping, the swarm
+test: lint test-ops test-cli test-web test-algorithm test-bench test-harness test-e2e test-prod test-deploy test-swarm ## lint, unit suites, end-to-end (base and prod overlay), staged deploys (with their bookkeeping), the swarm
 
 test-ops: $(VENV)/ops/.installed ## the shared ops package's tests (no server needed)
 	cd ops && ../$(VENV)/ops/bin/pytest -q
@@ -139,7 +139,7 @@ smoke: $(VENV)/e2e/.installed ## the smoke suite against a stage, recorded for p
 test-deploy-records: $(VENV)/e2e/.installed ## scripts/deploy's bookkeeping (promotion gate, status, rollback) without Docker; seconds
 	$(VENV)/e2e/bin/pytest -q tests/deploy/test_records.py
 
-test-deploy: $(VENV)/e2e/.installed ## releases, staging, promotion, rolling deploys under load, rollbacks (its own stacks)
+test-deploy: $(VENV)/e2e/.installed ## releases, staging, promotion, rolling deploys under load, rollbacks (own stacks and image tags, removed afterwards)
 	$(VENV)/e2e/bin/pytest -q -s tests/deploy
 
 clean: ## remove the host-side virtualenvs

@@ -55,7 +55,7 @@ class BenchConfig:
             keep_stack=env.bench_keep_stack,
             sections=env.bench_sections,
             linear_svc_sizes=env.bench_linear_svc_sizes
-            or ((1_000, 5_000) if quick else (*TRAINING_SIZES, 600_000)),
+            or ((1_000, 5_000) if quick else (*TRAINING_SIZES, 600_000, 1_000_000)),
             svc_sizes=env.bench_svc_sizes or ((1_000,) if quick else TRAINING_SIZES),
             svc_cap_seconds=env.bench_svc_cap_seconds,
             insert_rows=5_000 if quick else 50_000,

@@ -87,6 +87,7 @@ def train_model(
         recipe_budget_seconds=defaults.train_recipe_budget_seconds,
         max_features=defaults.train_max_features,
         max_model_bytes=defaults.model_max_bytes,
+        refit_max_rows=defaults.train_refit_max_rows or None,
     )
     return InProcessModel(trained.vectorizer, trained.classifier)
 

@@ -48,6 +48,7 @@ def create_app(config: Settings | None = None, *, service: str = "algorithm") ->
         training,
     )
     from mlservice.api import metrics as metrics_api
+    from mlservice.api.shadow import ShadowScorer
     from mlservice.observability import metrics
     from mlservice.store.model_store import ModelStore
     from mlservice.worker.celery_app import celery_init_app
@@ -63,6 +64,7 @@ def create_app(config: Settings | None = None, *, service: str = "algorithm") ->
         signing_key=settings.model_signing_key.get_secret_value(),
         max_bytes=settings.model_max_bytes,
     )
+    app.extensions["shadow"] = ShadowScorer(settings)
     if service == "algorithm" and settings.model_sync_seconds > 0:
         from mlservice.store.artifact_db import Follower
 

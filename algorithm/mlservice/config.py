@@ -94,11 +94,26 @@ class Settings(LogSettings):
     # always runs; a costlier one is skipped when its estimated fit would end after this, so a
     # large table falls back to the cheapest recipe (the job's metrics say so).
     train_recipe_budget_seconds: float = Field(default=120.0, ge=0)
+    # Above this many rows, the model evaluated on the training split (three quarters of the
+    # rows) is kept instead of being refitted on every row: the refit was the larger part of
+    # a million-row training's time and peak memory (BENCHMARKS.md). 0: always refit.
+    train_refit_max_rows: int = Field(default=250_000, ge=0)
     # A text with no term the model knows gets "unknown": true; with this set, also no label.
     predict_refuse_unknown: bool = False
     # Train only on rows marked verified (web's `data.verified`): feedback rows start
     # unverified, so clients' labels feed a model only once staff have reviewed them.
     train_verified_only: bool = False
+    # The promotion gate (ml/promotion.py): a candidate replaces production when its macro-F1
+    # on the shared evaluation rows is at least production's minus this tolerance ...
+    train_promote_f1_tolerance: float = Field(default=0.02, ge=0, le=1)
+    # ... and no label's recall falls by more than this (labels with 5+ evaluation rows).
+    train_promote_max_recall_drop: float = Field(default=0.10, ge=0, le=1)
+    # With no production model to compare with, a candidate needs this macro-F1 (the demo's
+    # first model scores about 0.59).
+    train_promote_min_f1: float = Field(default=0.3, ge=0, le=1)
+    # Shadow scoring: the share of live predictions (0-1) also scored, off the answer's path,
+    # by the candidate waiting for promotion; 0 turns it off.
+    shadow_share: float = Field(default=0.1, ge=0, le=1)
     # "production" (the prod overlay) refuses the development defaults of the secrets above and
     # any key, token or password shorter than 32 characters, naming each.
     environment: Literal["development", "production"] = "development"

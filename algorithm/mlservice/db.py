@@ -29,8 +29,10 @@ _API_STATEMENT_TIMEOUT_MS = 10_000
 _ROLE_TABLE_PRIVILEGES = {
     "data": "SELECT",
     "training_job": "SELECT, INSERT, UPDATE, DELETE",
-    "model_version": "SELECT, INSERT, DELETE",
+    "model_version": "SELECT, INSERT, UPDATE (stage), DELETE",
     "model_pointer": "SELECT, INSERT, UPDATE",
+    "model_stage_change": "SELECT, INSERT",
+    "shadow_agreement": "SELECT, INSERT, UPDATE",
 }
 
 
@@ -121,7 +123,8 @@ def ensure_ml_role(conn: psycopg.Connection, *, user: str, password: str) -> Non
             )
         for (sequence,) in conn.execute(
             "SELECT s.relname FROM pg_class s JOIN pg_depend d ON d.objid = s.oid"
-            " WHERE s.relkind = 'S' AND d.refobjid = 'training_job'::regclass"
+            " WHERE s.relkind = 'S'"
+            "  AND d.refobjid IN ('training_job'::regclass, 'model_stage_change'::regclass)"
         ).fetchall():
             conn.execute(
                 sql.SQL("GRANT USAGE ON SEQUENCE {} TO {}").format(sql.Identifier(sequence), role)

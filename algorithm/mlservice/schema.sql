@@ -88,3 +88,73 @@ CREATE TABLE IF NOT EXISTS model_pointer (
     fence      bigint,
     updated_at timestamptz NOT NULL DEFAULT now()
 );
+
+-- Stages (issue 16). A version is a `candidate` (trained, waiting or held back by the promotion
+-- gate), `production` (the one `model_pointer.current` names: at most one, by the index below)
+-- or `archived` (was production once, or a candidate passed over). A version stored before
+-- stages existed is production if the pointer names it, else archived.
+ALTER TABLE model_version ADD COLUMN IF NOT EXISTS stage text;
+UPDATE model_version SET stage = CASE WHEN version = (SELECT current FROM model_pointer)
+    THEN 'production' ELSE 'archived' END
+    WHERE stage IS NULL;
+ALTER TABLE model_version ALTER COLUMN stage SET DEFAULT 'candidate';
+ALTER TABLE model_version ALTER COLUMN stage SET NOT NULL;
+-- The hash of the rows the version was trained on (and the classifier): an unchanged table is
+-- not trained again unless forced.
+ALTER TABLE model_version ADD COLUMN IF NOT EXISTS data_hash text;
+-- The winning recipe fitted on the training rows only (not the evaluation rows), pickled; its
+-- sha256 is in the signed metadata. The promotion gate scores it against a newer candidate on
+-- rows neither was fitted on. Never copied to the API's MODELS_DIR.
+ALTER TABLE model_version ADD COLUMN IF NOT EXISTS holdout bytea;
+CREATE UNIQUE INDEX IF NOT EXISTS model_version_single_production
+    ON model_version ((true))
+    WHERE stage = 'production';
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'model_version_stage_valid') THEN
+        ALTER TABLE model_version ADD CONSTRAINT model_version_stage_valid
+            CHECK (stage IN ('candidate', 'production', 'archived'));
+    END IF;
+END $$;
+
+-- Every stage change: who (a user, or the training job), when, from and to which stage, why.
+-- Kept when a version is pruned (no foreign key): the audit outlives the files.
+CREATE TABLE IF NOT EXISTS model_stage_change (
+    id         bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    version    text        NOT NULL,
+    from_stage text,
+    to_stage   text        NOT NULL,
+    actor      text        NOT NULL,
+    reason     text        NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT model_stage_change_to_valid
+        CHECK (to_stage IN ('candidate', 'production', 'archived')),
+    CONSTRAINT model_stage_change_reason_not_empty CHECK (length(btrim(reason)) > 0),
+    CONSTRAINT model_stage_change_actor_not_empty CHECK (length(btrim(actor)) > 0)
+);
+CREATE INDEX IF NOT EXISTS model_stage_change_version ON model_stage_change (version, id);
+
+-- How a succeeded job ended: `promoted` (its model serves), `candidate` (held back by the gate;
+-- `note` says why) or `skipped` (the data had not changed; `model_version` is the production
+-- version that already learned it).
+ALTER TABLE training_job ADD COLUMN IF NOT EXISTS outcome text;
+ALTER TABLE training_job ADD COLUMN IF NOT EXISTS note text;
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'training_job_outcome_valid') THEN
+        ALTER TABLE training_job ADD CONSTRAINT training_job_outcome_valid
+            CHECK (outcome IS NULL OR outcome IN ('promoted', 'candidate', 'skipped')) NOT VALID;
+    END IF;
+END $$;
+
+-- Shadow scoring (issue 16): how often a waiting candidate agreed with production on sampled
+-- live predictions, per production label; every API process adds its counts.
+CREATE TABLE IF NOT EXISTS shadow_agreement (
+    candidate_version  text        NOT NULL,
+    production_version text        NOT NULL,
+    label              text        NOT NULL,
+    scored             bigint      NOT NULL DEFAULT 0 CHECK (scored >= 0),
+    agreed             bigint      NOT NULL DEFAULT 0 CHECK (agreed >= 0 AND agreed <= scored),
+    updated_at         timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (candidate_version, production_version, label)
+);

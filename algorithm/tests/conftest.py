@@ -102,7 +102,9 @@ def conn(database_url) -> Iterator[psycopg.Connection]:
     """A connection to the test database; every table starts empty in every test."""
     with psycopg.connect(database_url, autocommit=True) as connection:
         connection.execute(
-            "TRUNCATE data, training_job, model_pointer, model_version RESTART IDENTITY"
+            "TRUNCATE data, training_job, model_pointer, model_version, model_stage_change,"
+            " shadow_agreement"
+            " RESTART IDENTITY"
         )
         yield connection
 

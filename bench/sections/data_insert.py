@@ -16,7 +16,7 @@ from bench.report import Row, rows_count
 
 SECTION = "5 data API"
 BATCH = 1000
-MIN_ROWS_PER_SECOND = 5000
+MIN_ROWS_PER_SECOND = 10_000
 
 
 def run(ctx: Context) -> list[Row]:

@@ -1,4 +1,5 @@
-"""Row group 5b: listing `data` at 1M rows, first page and a deep page, page numbers vs cursor.
+"""Row group 5b: listing `data` at 1M rows, first page and a deep page, page numbers vs cursor,
+and the first page of ?search= (a frequent word and a rare one: the trigram index's two ends).
 
 The table is filled by COPY to the size (continuing from what is there when it is a prefix of
 the bench's rows), then VACUUM ANALYZE, as autovacuum would do soon after such a load. Each URL
@@ -20,6 +21,8 @@ SECTION = "5 data API"
 PAGE_SIZE = 50
 MAX_FIRST_PAGE = 0.100
 MAX_DEEP_CURSOR_RATIO = 1.5
+# A word in thousands of the descriptions, and one in a few dozen.
+SEARCH_TERMS = ("library", "quaternion")
 CURSOR_PARAM = "cursor"
 
 
@@ -41,7 +44,18 @@ def run(ctx: Context) -> list[Row]:
             f"< {milliseconds(MAX_FIRST_PAGE)}", first < MAX_FIRST_PAGE),
         Row(SECTION, f"list, ?page={deep_page:,} ({at})", milliseconds(deep)),
     ]  # fmt: skip
-    return rows + _cursor_rows(ctx, deep_row=deep_page * PAGE_SIZE, at=at)
+    return rows + _cursor_rows(ctx, deep_row=deep_page * PAGE_SIZE, at=at) + _search_rows(ctx, at)
+
+
+def _search_rows(ctx: Context, at: str) -> list[Row]:
+    rows = []
+    for term in SEARCH_TERMS:
+        first = _median_get(ctx, {"page_size": PAGE_SIZE, "search": term})
+        rows.append(
+            Row(SECTION, f"list, ?search={term}, first page of {PAGE_SIZE} ({at})",
+                milliseconds(first), f"< {milliseconds(MAX_FIRST_PAGE)}", first < MAX_FIRST_PAGE)
+        )  # fmt: skip
+    return rows
 
 
 def _cursor_rows(ctx: Context, *, deep_row: int, at: str) -> list[Row]:

@@ -187,7 +187,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         job_id = args.job
         if job_id is None:
             try:
-                job_id = client.post("/api/train/")["job_id"]
+                body = {"force": True} if args.force else None
+                job_id = client.post("/api/train/", json=body)["job_id"]
                 out.print(f"Training started: job {job_id}")
             except ApiError as exc:
                 active = exc.body.get("job_id") if isinstance(exc.body, dict) else None
@@ -240,10 +241,15 @@ def _report_job(job: dict[str, Any]) -> int:
         err.print(f"[red]Training failed:[/red] {job.get('error') or 'no reason given'}")
         return EXIT_API
     metrics = job.get("metrics") or {}
+    if job.get("outcome") == "skipped":
+        out.print(f"Training skipped: {job.get('note')}")
+        return 0
     out.print(
         f"Training succeeded: model {job.get('model_version')}, {job.get('n_samples')} rows, "
         + _metrics_text(metrics)
     )
+    if job.get("note"):
+        out.print(job["note"])
     return 0
 
 
@@ -329,13 +335,14 @@ def cmd_models(args: argparse.Namespace) -> int:
         out.print("No models yet: run textclf train.")
         return 0
     table = Table()
-    for name in ("", "version", "rows", "labels", "accuracy", "macro-F1"):
+    for name in ("", "version", "stage", "rows", "labels", "accuracy", "macro-F1"):
         table.add_column(name, no_wrap=True)
     for model in results[: args.limit]:
         metrics = model.get("metrics") or {}
         table.add_row(
             "*" if model.get("current") else "",
             model["version"],
+            str(model.get("stage") or ""),
             str(model.get("n_samples", "")),
             str(len(model.get("labels") or [])),
             f"{metrics['accuracy']:.3f}" if "accuracy" in metrics else "",
@@ -344,7 +351,10 @@ def cmd_models(args: argparse.Namespace) -> int:
     out.print(table)
     if len(results) > args.limit:
         out.print(f"... and {len(results) - args.limit} older (--limit).")
-    out.print("* the current model; metrics are on the held-out 25% of the rows.")
+    out.print(
+        "* the current (production) model; a candidate waits for the promotion gate or staff; "
+        "metrics are on the held-out 25% of the rows."
+    )
     return 0
 
 
@@ -408,6 +418,9 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="start a training (staff only)")
     train.add_argument("--follow", action="store_true", help="show its progress until it ends")
     train.add_argument("--job", help="follow this job instead of starting one")
+    train.add_argument(
+        "--force", action="store_true", help="train even if the data has not changed"
+    )
     train.set_defaults(handler=cmd_train)
 
     predict = commands.add_parser("predict", help="predict labels for texts")

@@ -46,6 +46,14 @@ STAGES = (
     ),
 )
 
+# `make test` runs the end-to-end stacks too (projects textclf-e2e-*, ports 18080/18081 and
+# 18180/18181): these stages must never take their names or ports, whatever the overrides.
+E2E_PORTS = {18080, 18081, 18180, 18181}
+for _stage in STAGES:
+    _ports = {_stage.http_port, _stage.https_port}
+    if _stage.project.startswith("textclf-e2e-") or _ports & E2E_PORTS:
+        raise RuntimeError(f"deploy stage {_stage} collides with the end-to-end stacks")
+
 
 class Deployer:
     """scripts/deploy with its stages, records and releases in `folder`."""

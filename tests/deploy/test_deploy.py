@@ -43,19 +43,46 @@ def deployer(tmp_path_factory):
         deployer.down()
 
 
+def image_ids(tags: tuple[str, ...]) -> set[str]:
+    refs = [f"textclf-{image}:{tag}" for image in ("web", "algorithm", "nginx") for tag in tags]
+    found = subprocess.run(["docker", "image", "inspect", "--format", "{{.Id}}", *refs],
+                           capture_output=True, text=True, check=False)  # fmt: skip
+    return set(found.stdout.split())
+
+
+def remove_images(tags: tuple[str, ...], ids: set[str]) -> None:
+    """This run's tags, then the images they named, if nothing else names them (a tag of
+    another run or an e2e stack's `latest` keeps its image: `rmi` of a shared id fails)."""
+    refs = [f"textclf-{image}:{tag}" for image in ("web", "algorithm", "nginx") for tag in tags]
+    subprocess.run(["docker", "image", "rm", *refs], capture_output=True, check=False)
+    for image_id in ids:
+        subprocess.run(["docker", "image", "rm", image_id], capture_output=True, check=False)
+
+
 @pytest.fixture(scope="module")
-def releases(deployer) -> None:
+def releases(deployer):
     """A by `release`; B the same commit plus an expand migration; BROKEN: B whose web never
-    becomes healthy. B and BROKEN are images made here, recorded with `register`."""
-    assert deployer("release", "--tag", A).returncode == 0
-    assert deployer("release", "--tag", B).returncode == 0
-    for name, tag, base in (("expand", B, B), ("broken", BROKEN, B)):
-        docker("build", "-q", "-t", f"textclf-web:{tag}", "--build-arg",
-               f"BASE=textclf-web:{base}", str(HERE / name))  # fmt: skip
-    for image in ("algorithm", "nginx"):
-        docker("tag", f"textclf-{image}:{B}", f"textclf-{image}:{BROKEN}")
-    for tag in (B, BROKEN):
-        assert deployer("register", tag).returncode == 0
+    becomes healthy. B and BROKEN are images made here, recorded with `register`. Afterwards,
+    pass or fail, the stages go and then the images and tags made here (this teardown runs
+    before the deployer's, and a container keeps its image)."""
+    tags = (A, B, BROKEN)
+    made: set[str] = set()
+    try:
+        assert deployer("release", "--tag", A).returncode == 0
+        assert deployer("release", "--tag", B).returncode == 0
+        made |= image_ids(tags)  # B's web before the expand build takes its tag
+        for name, tag, base in (("expand", B, B), ("broken", BROKEN, B)):
+            docker("build", "-q", "-t", f"textclf-web:{tag}", "--build-arg",
+                   f"BASE=textclf-web:{base}", str(HERE / name))  # fmt: skip
+        for image in ("algorithm", "nginx"):
+            docker("tag", f"textclf-{image}:{B}", f"textclf-{image}:{BROKEN}")
+        for tag in (B, BROKEN):
+            assert deployer("register", tag).returncode == 0
+        yield
+    finally:
+        if os.environ.get("DEPLOY_KEEP_STAGES") != "1":
+            deployer.down()  # the stages' containers hold the images
+            remove_images(tags, made | image_ids(tags))
 
 
 @pytest.fixture(scope="module")

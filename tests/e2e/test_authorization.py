@@ -1,6 +1,7 @@
 """Every route x method x role, at both doors (/api/ through web, /ml/ through nginx's auth check
 straight to the ML API), answers as accounts.policies says: consumers may read, write data and
-predict; only staff may train and activate a model; an /ml/ route outside the table is refused.
+predict; only staff may train, activate, promote or roll back a model; an /ml/ route outside
+the table is refused.
 
 Allowed cases are sent so that they reach the view and stop there without side effects (a body
 the view refuses, an id that does not exist): the status shows the view answered, not the auth.
@@ -16,6 +17,7 @@ UNKNOWN_VERSION = "20261127T010203.000000Z-abcdef"
 UNKNOWN_JOB = "00000000-0000-4000-8000-000000000000"
 UNKNOWN_ID = "999999999"
 NO = {"x": 1}  # a body every no-body endpoint refuses (400) once it is allowed to look
+REASON = {"reason": "authorization table"}  # valid; the unknown version stops it (404)
 
 ROLES = ("anonymous", "consumer", "staff")
 
@@ -35,6 +37,9 @@ TABLE = [
     ("GET", "/api/models/", None, (401, 200, 200)),
     ("GET", f"/api/models/{UNKNOWN_VERSION}/", None, (401, 404, 404)),
     ("POST", f"/api/models/{UNKNOWN_VERSION}/activate/", None, (401, 403, 404)),
+    ("POST", f"/api/models/{UNKNOWN_VERSION}/promote/", REASON, (401, 403, 404)),
+    ("POST", f"/api/models/{UNKNOWN_VERSION}/rollback/", REASON, (401, 403, 404)),
+    ("GET", "/api/models/stage-changes/", None, (401, 200, 200)),
     ("GET", "/api/train/", None, (401, 200, 200)),
     ("POST", "/api/train/", NO, (401, 403, 400)),
     ("GET", f"/api/train/{UNKNOWN_JOB}/", None, (401, 404, 404)),
@@ -51,6 +56,9 @@ TABLE = [
     ("GET", "/ml/models", None, (401, 200, 200)),
     ("GET", f"/ml/models/{UNKNOWN_VERSION}", None, (401, 404, 404)),
     ("POST", f"/ml/models/{UNKNOWN_VERSION}/activate", None, (401, 403, 404)),
+    ("POST", f"/ml/models/{UNKNOWN_VERSION}/promote", REASON, (401, 403, 404)),
+    ("POST", f"/ml/models/{UNKNOWN_VERSION}/rollback", REASON, (401, 403, 404)),
+    ("GET", "/ml/models/stage-changes", None, (401, 200, 200)),
     ("GET", "/ml/train", None, (401, 200, 200)),
     ("POST", "/ml/train", NO, (401, 403, 400)),
     ("GET", f"/ml/train/{UNKNOWN_JOB}", None, (401, 404, 404)),

@@ -80,7 +80,8 @@ def echo_web(stack, web_stopped):
     image = f"textclf-web:{os.environ.get('IMAGE_TAG', 'latest')}"
     stack.run("docker", "rm", "-f", name, check=False)
     stack.run(
-        "docker", "run", "-d", "--name", name, "--network", f"{stack.project}_edge",
+        "docker", "run", "-d", "--name", name, *stack.side_container_args(),
+        "--network", f"{stack.project}_edge",
         "--network-alias", "web", "--entrypoint", "python", image, "-c", ECHO,
     )  # fmt: skip
     try:

@@ -95,7 +95,26 @@ def test_alert_rules_are_loaded(prometheus, stack, ops_auth):
         "TrainingFailed",
         "ModelTooOld",
         "PredictLatencyHigh",
+        # Drift (test_drift.py): recording rules, then their alerts.
+        "model_version:ml_predictions:increase1h",
+        "model_version:ml_drift_texts:increase1h",
+        "model_version:ml_drift_oov_share:mean1h",
+        "model_version:ml_drift_confidence:mean1h",
+        "model_version:ml_drift_confidence:mean1d",
+        "model_version_label:ml_training_label_share:max",
+        "model_version_label:ml_predicted_label_share:1h",
+        "model_version:ml_label_psi:1h",
+        "InputOutOfVocabulary",
+        "PredictedLabelMixDrift",
+        "PredictConfidenceDropped",
     }
+    unhealthy = [
+        (rule["name"], rule.get("lastError"))
+        for group in response.json()["data"]["groups"]
+        for rule in group["rules"]
+        if rule.get("health") == "err"
+    ]
+    assert not unhealthy
 
 
 @pytest.mark.parametrize(

@@ -133,6 +133,12 @@ class AuthCheckApi(APIView):
         responses={204: None, **error_responses(*AUTHENTICATED_ERRORS)},
     )
     def get(self, request: Request) -> Response:
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        # nginx hands the name on to the ML API as X-Actor: who changed a model's stage.
+        return Response(
+            status=status.HTTP_204_NO_CONTENT,
+            headers={"X-Auth-User": request.user.get_username()}
+            if request.user.is_authenticated
+            else None,
+        )
 
     post = put = patch = delete = get

@@ -31,6 +31,8 @@ class Action(enum.StrEnum):
     READ_TRAINING_JOBS = "read training jobs"
     START_TRAINING = "start training"
     ACTIVATE_MODEL = "activate a model"
+    PROMOTE_MODEL = "promote a candidate model"
+    ROLLBACK_MODEL = "roll production back to a kept model"
     MANAGE_OWN_TOKENS = "manage own tokens"
 
 
@@ -49,6 +51,8 @@ RULES: dict[Action, Role] = {
     # Training and activation change what every consumer is served.
     Action.START_TRAINING: Role.STAFF,
     Action.ACTIVATE_MODEL: Role.STAFF,
+    Action.PROMOTE_MODEL: Role.STAFF,
+    Action.ROLLBACK_MODEL: Role.STAFF,
     Action.MANAGE_OWN_TOKENS: Role.CONSUMER,
 }
 
@@ -76,6 +80,8 @@ ML_ROUTES: tuple[tuple[str, re.Pattern[str], Action], ...] = tuple(
         ("GET", "/models", Action.READ_MODELS),
         ("GET", f"/models/{_SEGMENT}", Action.READ_MODELS),
         ("POST", f"/models/{_SEGMENT}/activate", Action.ACTIVATE_MODEL),
+        ("POST", f"/models/{_SEGMENT}/promote", Action.PROMOTE_MODEL),
+        ("POST", f"/models/{_SEGMENT}/rollback", Action.ROLLBACK_MODEL),
         ("GET", "/train", Action.READ_TRAINING_JOBS),
         ("POST", "/train", Action.START_TRAINING),
         ("GET", f"/train/{_SEGMENT}", Action.READ_TRAINING_JOBS),

@@ -9,6 +9,8 @@ from common.validators import validate_not_blank
 from data import lookups  # noqa: F401 (registers text__ilike_contains)
 
 LABEL_MAX_LENGTH = 100
+# The trigram index's pending list (migration 0005): a few bulk batches' worth.
+SEARCH_PENDING_LIST_KB = 32768
 MODEL_VERSION_MAX_LENGTH = 100  # gateway.converters.VERSION_RE
 
 
@@ -80,8 +82,14 @@ class Data(models.Model):
         verbose_name = "labelled text"
         indexes = [
             models.Index(fields=["label"], name="data_label_idx"),
-            # ?search= (`text ILIKE '%...%'`, data.lookups) without reading every row.
-            GinIndex(fields=["text"], opclasses=["gin_trgm_ops"], name="data_text_trgm_idx"),
+            # ?search= (`text ILIKE '%...%'`, data.lookups) without reading every row. Bulk
+            # inserts only append to its pending list; data.search_index merges it afterwards.
+            GinIndex(
+                fields=["text"],
+                opclasses=["gin_trgm_ops"],
+                name="data_text_trgm_idx",
+                gin_pending_list_limit=SEARCH_PENDING_LIST_KB,
+            ),
         ]
         constraints = [
             # Postgres's \S: at least one non-whitespace character.

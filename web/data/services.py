@@ -12,6 +12,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.settings import api_settings
 
 from data.models import Data, Feedback, Source
+from data.search_index import request_merge
 from data.serializers import DataInputSerializer
 from data.tabular import Row
 from integrations.ml_service.client import get_ml_client
@@ -50,9 +51,9 @@ def data_bulk_create(
     """
     now = timezone.now()
     with connection.cursor() as cursor, connection.wrap_database_errors:
-        # The trigram index's pending list fills up every batch or so and is merged into the
-        # index inside this statement, sorting in work_mem: 64 MB instead of the default 4 MB
-        # makes bulk inserts faster (BENCHMARKS.md, "History").
+        # The trigram entries go to the index's pending list, merged after commit by
+        # data.search_index; should this statement merge it (the list overflowed with no
+        # merge running), it sorts in work_mem: 64 MB instead of the default 4 MB is faster.
         cursor.execute("SET LOCAL work_mem = '64MB'")
         # DATABASE_STATEMENT_TIMEOUT_MS fits reads; 1,000 texts of 16 KB take seconds to index.
         cursor.execute(
@@ -75,6 +76,8 @@ def data_bulk_create(
                 copy.write_row(
                     (data_id, item["text"], item["label"], now, now, Source.IMPORTED, user_id, True)
                 )
+    # Runs once the outermost transaction commits (never for a rolled-back one).
+    transaction.on_commit(request_merge)
     return [
         Data(
             id=data_id,

@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 
 from accounts.policies import Action, permission_for
 from common.schema import AUTHENTICATED_ERRORS, ErrorSerializer, error_responses
+from gateway import predict_short_path as short_path
 from gateway.converters import VERSION_RE
 from gateway.serializers import (
     ModelActivatedSerializer,
@@ -31,9 +32,13 @@ from gateway.serializers import (
     PredictOneSerializer,
     PredictTextInputSerializer,
     PredictTextsInputSerializer,
+    StageChangeInputSerializer,
+    StageChangeListSerializer,
+    StageChangeQuerySerializer,
     TrainConflictSerializer,
     TrainingJobListSerializer,
     TrainingJobSerializer,
+    TrainInputSerializer,
     TrainListQuerySerializer,
     TrainQueuedSerializer,
 )
@@ -69,8 +74,12 @@ class TrainApi(APIView):
     @extend_schema(
         operation_id="train_create",
         summary="Start training a new model (staff only)",
-        description="No body (or `{}`). At most one job is queued or running at a time.",
-        request=None,
+        description='No body, `{}` or `{"force": true}`. At most one job is queued or '
+        "running at a time. The new model is a candidate; the promotion gate makes it "
+        "production (the job's `outcome`: promoted or candidate, `note`: why). When the data "
+        "has not changed since the production model was trained, the job succeeds with "
+        "`outcome: skipped` and trains nothing, unless `force` is true.",
+        request=TrainInputSerializer,
         responses={
             202: TrainQueuedSerializer,
             409: OpenApiResponse(TrainConflictSerializer, description="A job is already active."),
@@ -78,9 +87,11 @@ class TrainApi(APIView):
         },
     )
     def post(self, request: Request) -> Response:
-        if not (isinstance(request.data, Mapping) and not request.data):
-            raise ValidationError("POST /api/train/ takes no body (or an empty JSON object).")
-        return _relay(get_ml_client().train())
+        if not isinstance(request.data, Mapping):
+            raise ValidationError("POST /api/train/ takes no body, or a JSON object.")
+        payload = TrainInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        return _relay(get_ml_client().train(force=payload.validated_data["force"]))
 
 
 class TrainJobApi(APIView):
@@ -98,8 +109,20 @@ class TrainJobApi(APIView):
 
 
 class PredictApi(APIView):
+    """The hot path of every client. A call that the short path (gateway.predict_short_path)
+    recognises as a plain token-authenticated single-text prediction is answered there, with
+    the same authentication, rule, throttles and error handling but without DRF's request
+    wrapping, content negotiation and serializer; every other call, and every call that would
+    fail before the throttle counts it, goes through DRF as it always did."""
+
     permission_classes = [permission_for(Action.PREDICT)]
     serializer_class = PredictInputSerializer
+
+    def dispatch(self, request, *args, **kwargs):
+        answer = short_path.answer(self, request, args, kwargs)
+        if answer is not None:
+            return answer
+        return super().dispatch(request, *args, **kwargs)
 
     @extend_schema(
         operation_id="predict",
@@ -190,4 +213,82 @@ class ModelActivateApi(APIView):
     def post(self, request: Request, version: str) -> Response:
         if not (isinstance(request.data, Mapping) and not request.data):
             raise ValidationError("This endpoint takes no body (or an empty JSON object).")
-        return _relay(get_ml_client().activate_model(version))
+        return _relay(get_ml_client().activate_model(version, actor=request.user.get_username()))
+
+
+_STAGE_CHANGE_RESPONSES = {
+    200: ModelActivatedSerializer,
+    409: OpenApiResponse(
+        ErrorSerializer, description="The version is in another stage, or does not verify."
+    ),
+    **error_responses(400, 403, 404, 413, 415, *_ERRORS),
+}
+
+
+class ModelPromoteApi(APIView):
+    """Staff only: make a candidate production, with a reason (recorded with the user)."""
+
+    permission_classes = [permission_for(Action.PROMOTE_MODEL)]
+
+    @extend_schema(
+        operation_id="model_promote",
+        summary="Promote a candidate model to production (staff only)",
+        description="The previous production version is archived; both changes are recorded "
+        "(who, when, from, to, why). 409 unless the version is a candidate.",
+        parameters=[OpenApiParameter("version", str, OpenApiParameter.PATH, pattern=VERSION_RE)],
+        request=StageChangeInputSerializer,
+        responses=_STAGE_CHANGE_RESPONSES,
+    )
+    def post(self, request: Request, version: str) -> Response:
+        payload = StageChangeInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        return _relay(
+            get_ml_client().promote_model(
+                version,
+                reason=payload.validated_data["reason"],
+                actor=request.user.get_username(),
+            )
+        )
+
+
+class ModelRollbackApi(APIView):
+    """Staff only: make a kept archived version production again, with a reason."""
+
+    permission_classes = [permission_for(Action.ROLLBACK_MODEL)]
+
+    @extend_schema(
+        operation_id="model_rollback",
+        summary="Roll production back to a kept archived version (staff only)",
+        description="The production version is archived; both changes are recorded (who, "
+        "when, from, to, why). 409 unless the version is archived.",
+        parameters=[OpenApiParameter("version", str, OpenApiParameter.PATH, pattern=VERSION_RE)],
+        request=StageChangeInputSerializer,
+        responses=_STAGE_CHANGE_RESPONSES,
+    )
+    def post(self, request: Request, version: str) -> Response:
+        payload = StageChangeInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        return _relay(
+            get_ml_client().rollback_model(
+                version,
+                reason=payload.validated_data["reason"],
+                actor=request.user.get_username(),
+            )
+        )
+
+
+class ModelStageChangesApi(APIView):
+    """Every stage change of every kept or pruned version, newest first."""
+
+    permission_classes = [permission_for(Action.READ_MODELS)]
+
+    @extend_schema(
+        operation_id="model_stage_changes",
+        summary="Model stage changes: who, when, which version, from and to, why",
+        parameters=[StageChangeQuerySerializer],
+        responses={200: StageChangeListSerializer, **error_responses(400, *_ERRORS)},
+    )
+    def get(self, request: Request) -> Response:
+        query = StageChangeQuerySerializer(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
+        return _relay(get_ml_client().list_stage_changes(**query.validated_data))

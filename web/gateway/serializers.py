@@ -4,9 +4,12 @@ from rest_framework import serializers
 
 from common.serializers import StrictCharField, StrictIntegerField, StrictSerializer
 from common.validators import MaxLengthFromSetting
+from gateway.converters import VERSION_RE
 
 # The ML service's bound on the terms an explanation lists (mlservice/api/prediction.py).
 EXPLAIN_MAX = 20
+# A model version's stages (the ML service's); one enum in the OpenAPI schema (ModelStage).
+MODEL_STAGES = ("candidate", "production", "archived")
 
 
 def _text_field() -> StrictCharField:
@@ -57,6 +60,25 @@ class PredictTextsInputSerializer(StrictSerializer):
 
     texts = serializers.ListField(child=_text_field(), min_length=1)
     explain = _explain_field()
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON true or false: DRF's BooleanField also takes "yes", 1 and "on"."""
+
+    default_error_messages = {"invalid": "Must be true or false."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
+class TrainInputSerializer(StrictSerializer):
+    force = StrictBooleanField(
+        required=False,
+        default=False,
+        help_text="Train even if the data has not changed since the production model.",
+    )
 
 
 class TrainListQuerySerializer(serializers.Serializer):
@@ -110,6 +132,14 @@ class TrainingJobSerializer(serializers.Serializer):
         help_text="Where the run is, updated about once a second: null until a worker starts "
         "the job; a finished job keeps its last one (where it stopped).",
     )
+    outcome = serializers.ChoiceField(
+        ["promoted", "candidate", "skipped"],
+        allow_null=True,
+        help_text="Of a succeeded job: its model was promoted to production, held back as a "
+        "candidate by the promotion gate, or the training was skipped (the data had not "
+        "changed since the production model, model_version, was trained).",
+    )
+    note = serializers.CharField(allow_null=True, help_text="Why that outcome.")
 
 
 class TrainingJobListSerializer(serializers.Serializer):
@@ -166,6 +196,64 @@ class PredictManySerializer(serializers.Serializer):
     model_version = serializers.CharField()
 
 
+class GateSummarySerializer(serializers.Serializer):
+    promote = serializers.BooleanField()
+    reasons = serializers.ListField(child=serializers.CharField())
+    production_version = serializers.CharField(
+        allow_null=True, help_text="The production version it was compared with."
+    )
+
+
+class GateSerializer(GateSummarySerializer):
+    candidate_f1_macro = serializers.FloatField()
+    production_f1_macro = serializers.FloatField(
+        allow_null=True,
+        help_text="Production's held-out fit on the same evaluation rows (null: none to "
+        "compare with, so the minimum applied).",
+    )
+    recall_drops = serializers.DictField(
+        child=serializers.FloatField(),
+        help_text="Per label (5+ evaluation rows): production's recall minus the candidate's.",
+    )
+    rules = serializers.DictField()
+
+
+class StageChangeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    version = serializers.CharField()
+    from_stage = serializers.CharField(allow_null=True)
+    to_stage = serializers.ChoiceField(MODEL_STAGES)
+    actor = serializers.CharField(help_text='A user name, or "training job <id>".')
+    reason = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class StageChangeListSerializer(serializers.Serializer):
+    results = StageChangeSerializer(many=True)
+
+
+class StageChangeQuerySerializer(serializers.Serializer):
+    version = serializers.RegexField(VERSION_RE, required=False)
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=200)
+
+
+class StageChangeInputSerializer(StrictSerializer):
+    reason = StrictCharField(max_length=500, help_text="Why; kept in the audit record.")
+
+
+class ShadowLabelSerializer(serializers.Serializer):
+    scored = serializers.IntegerField()
+    agreed = serializers.IntegerField()
+    agreement = serializers.FloatField(allow_null=True)
+
+
+class ShadowAgreementSerializer(ShadowLabelSerializer):
+    production_version = serializers.CharField()
+    per_label = serializers.DictField(
+        child=ShadowLabelSerializer(), help_text="By the label production answered."
+    )
+
+
 class ModelVersionSerializer(serializers.Serializer):
     version = serializers.CharField()
     created_at = serializers.DateTimeField()
@@ -174,6 +262,17 @@ class ModelVersionSerializer(serializers.Serializer):
     metrics = serializers.DictField()
     parameters = serializers.DictField()
     current = serializers.BooleanField()
+    stage = serializers.ChoiceField(
+        MODEL_STAGES,
+        allow_null=True,
+        help_text="candidate: trained, not served (waiting, or held back by the promotion "
+        "gate); production: the one served (= current); archived: served before, or passed over.",
+    )
+    gate = GateSummarySerializer(
+        allow_null=True,
+        help_text="The promotion gate's decision when the version was trained (null for "
+        "versions trained before the gate).",
+    )
 
 
 class LabelQualitySerializer(serializers.Serializer):
@@ -225,6 +324,14 @@ class ModelDetailSerializer(ModelVersionSerializer):
         allow_null=True,
         help_text="Per-label quality on the evaluation rows (a hash of the row id picks "
         "about a quarter of the rows).",
+    )
+    gate = GateSerializer(allow_null=True)
+    stage_changes = StageChangeSerializer(many=True, help_text="Newest first.")
+    shadow = ShadowAgreementSerializer(
+        many=True,
+        help_text="While the version waited as a candidate: how often it agreed with each "
+        "production version on sampled live predictions (SHADOW_SHARE), overall and per "
+        "production label. Empty for a version never shadow scored.",
     )
 
 

@@ -9,7 +9,7 @@ from flask import Blueprint, current_app
 from mlservice.api.errors import ApiError
 from mlservice.api.validation import json_object, text_error
 from mlservice.ml.predictors import ExplanationUnavailable, prediction_rows
-from mlservice.observability import metrics
+from mlservice.observability import drift, metrics
 
 bp = Blueprint("prediction", __name__)
 
@@ -45,6 +45,9 @@ def predict():
     for label, count in Counter(p["label"] for p in predictions).items():
         if label is not None:
             metrics.PREDICTIONS.labels(label=label, model_version=model.version).inc(count)
+    drift.observe(model.version, analysis)
+    # A sample goes to the waiting candidate, if any, in the background.
+    current_app.extensions["shadow"].submit(texts, [p["label"] for p in predictions], model.version)
     if single:
         return {**predictions[0], "model_version": model.version}
     return {"predictions": predictions, "model_version": model.version}

@@ -20,10 +20,17 @@ LIST_LIMIT_MAX = 100
 
 @bp.post("/train")
 def submit_training():
-    json_object(allowed=set(), allow_empty_body=True)  # no body, or {}
+    body = json_object(allowed={"force"}, allow_empty_body=True)
+    force = body.get("force", False)
+    if not isinstance(force, bool):
+        raise ApiError(
+            400, "force must be true or false.", errors={"force": ["Must be a boolean."]}
+        )
     try:
         job = training.queue_training(
-            get_db(), current_app.config["SETTINGS"], enqueue=_enqueue_training
+            get_db(),
+            current_app.config["SETTINGS"],
+            enqueue=lambda job_id: _enqueue_training(job_id, force=force),
         )
     except jobs.ActiveJobExists as exc:
         raise ApiError(
@@ -60,11 +67,14 @@ def get_job(job_id: str):
     return job_json(job)
 
 
-def _enqueue_training(job_id: str) -> None:
+def _enqueue_training(job_id: str, *, force: bool = False) -> None:
     # The request id travels in the message headers; the worker binds it to its log lines.
     # The task id is the job id, so Flower's page of the task is /flower/task/<job id>.
     tasks.train_model.apply_async(
-        args=[job_id], task_id=job_id, headers={"request_id": current_request_id()}
+        args=[job_id],
+        kwargs={"force": True} if force else {},
+        task_id=job_id,
+        headers={"request_id": current_request_id()},
     )
 
 
@@ -82,6 +92,8 @@ def job_json(job: jobs.Job) -> dict:
         "attempts": job.attempts,
         "stats": job.stats,
         "progress": job.progress,
+        "outcome": job.outcome,
+        "note": job.note,
     }
 
 

@@ -19,6 +19,12 @@ Features: each recipe of `recipes.RECIPES` is fitted on the same training rows a
 same evaluation rows (chosen by a hash of the row id, `evaluation.evaluation_mask`); the best
 macro-F1 is refit on every row. TRAIN_RECIPE_BUDGET_SECONDS bounds the search.
 
+Large tables: above `refit_max_rows` rows the refit on every row is left out and the model
+evaluated on its training split (three quarters of the rows) is the one kept. On a million rows
+the refit was the larger half of the work and of the peak memory (BENCHMARKS.md); what a
+quarter more rows adds to accuracy at that size is small, and the metrics then describe the
+very model that serves.
+
 Caps: `max_features` keeps the TF-IDF's most frequent terms; `max_model_bytes` refuses a fit whose
 linear model alone (one float64 weight per label and term) would exceed it, once the vocabulary
 is known and before the classifier allocates those weights.
@@ -152,6 +158,12 @@ class TrainedModel:
     excluded_labels: dict[str, int] = field(default_factory=dict)
     recipes: dict[str, Any] = field(default_factory=dict)
     evaluation: dict[str, Any] = field(default_factory=dict)
+    # The winning recipe fitted on the training rows only: a later training's promotion gate
+    # scores it on evaluation rows it has never seen (the refit model has seen them all).
+    holdout: Pipeline | None = None
+    # The `baseline` given to `train`, scored on this training's evaluation rows:
+    # {"f1_macro", ..., "per_label": {...}}; None without one.
+    baseline_evaluation: dict[str, Any] | None = None
 
 
 def get_spec(classifier: str) -> ClassifierSpec:
@@ -180,8 +192,10 @@ def train(
     n_jobs: int = 1,
     max_features: int | None = None,
     max_model_bytes: int | None = None,
+    refit_max_rows: int | None = None,
     on_progress: Callable[[str, int | None, int | None], None] | None = None,
     clock: Callable[[], float] = time.monotonic,
+    baseline: Pipeline | None = None,
 ) -> TrainedModel:
     """Evaluate each recipe on the evaluation rows, then refit the best on every row.
 
@@ -199,10 +213,16 @@ def train(
     final model. The calibration folds inside one fit are not counted: CalibratedClassifierCV
     offers no hook.
 
+    `baseline` (the production model's held-out fit, for the promotion gate) is scored on the
+    same evaluation rows; its scores are `baseline_evaluation`.
+
     `n_jobs` threads fit the calibration folds in parallel (liblinear and libsvm release the
     GIL, and threads share the sparse matrix instead of copying it to worker processes). BLAS is
     held to one thread meanwhile: the per-class sigmoid fits make thousands of tiny BLAS calls,
     which OpenBLAS's thread hand-off makes about 4x slower.
+    With more than `refit_max_rows` rows (None: no limit) the winner as evaluated, fitted on the
+    training split, is kept instead of being refitted on every row (`metrics["refit"]` False,
+    `n_samples` the rows it was fitted on), and ("fitting", n, n + 1) is not reported.
     Raises TrainingDataError when the rows cannot make a model, or when the cheapest recipe's
     weights would exceed `max_model_bytes` (checked once the vocabulary is fitted, before the
     classifier).
@@ -257,22 +277,42 @@ def train(
     }
     if selection.note:
         metrics["recipe_note"] = selection.note
+    baseline_evaluation = None
+    if baseline is not None:
+        baseline_predicted = [str(label) for label in baseline.predict(test_texts)]
+        baseline_evaluation = {
+            **scores(test_labels, baseline_predicted),
+            **per_label_report(test_labels, baseline_predicted),
+        }
+        del baseline_predicted
 
-    report("fitting", len(candidates), len(candidates) + 1)
-    final, excluded, _ = _fit(
-        spec, winner.recipe, list(texts), list(labels), n_jobs, "data", max_model_bytes
-    )
+    refit = refit_max_rows is None or len(texts) <= refit_max_rows
+    metrics["refit"] = refit
+    if refit:
+        report("fitting", len(candidates), len(candidates) + 1)
+        final, excluded, _ = _fit(
+            spec, winner.recipe, list(texts), list(labels), n_jobs, "data", max_model_bytes
+        )
+        n_samples = len(texts)
+    else:
+        assert winner.pipeline is not None  # noqa: S101 - the best keeps its pipeline
+        final, excluded, n_samples = winner.pipeline, winner.excluded, winner.n_train
     fitted_classifier = final.named_steps["classifier"]
     return TrainedModel(
         vectorizer=final.named_steps["vectorizer"],
         classifier=fitted_classifier,
         labels=[str(label) for label in fitted_classifier.classes_],
         metrics=metrics,
-        parameters=spec.as_parameters(classifier, winner.recipe),
-        n_samples=len(texts),
+        parameters={
+            **spec.as_parameters(classifier, winner.recipe),
+            "refit_max_rows": refit_max_rows,
+        },
+        n_samples=n_samples,
         excluded_labels=excluded,
         recipes=selection.record(recipe_budget_seconds),
         evaluation=per_label_report(test_labels, winner.predicted),
+        holdout=winner.pipeline,
+        baseline_evaluation=baseline_evaluation,
     )
 
 
@@ -283,6 +323,11 @@ class _Evaluated:
     predicted: list[str]
     n_train: int
     fit_seconds: float
+    excluded: dict[str, int]
+    # Fitted on the training split, kept for the best recipe so far only (one fitted model in
+    # memory at a time): the promotion gate's held-out fit, and the published model when there
+    # is no refit.
+    pipeline: Pipeline | None = None
 
 
 @dataclass(frozen=True)
@@ -316,6 +361,7 @@ def _select_recipe(
 ) -> _Selection:
     started = clock()
     evaluated: list[_Evaluated] = []
+    best: _Evaluated | None = None
     records: list[dict[str, Any]] = []
     cut_by_budget: list[str] = []
     for index, recipe in enumerate(candidates):
@@ -336,7 +382,7 @@ def _select_recipe(
         fit_started = clock()
         report("fitting", index, len(candidates) + 1)
         try:
-            pipeline, _, n_train = _fit(
+            pipeline, excluded, n_train = _fit(
                 spec, recipe, *training, n_jobs, "training split", max_model_bytes
             )
         except ModelTooLarge as exc:
@@ -347,12 +393,16 @@ def _select_recipe(
         fit_seconds = clock() - fit_started
         report("evaluating", None, None)
         predicted = [str(label) for label in pipeline.predict(testing[0])]
+        result = _Evaluated(
+            recipe, scores(testing[1], predicted), predicted, n_train, fit_seconds, excluded
+        )
+        # Strictly better only: the cheaper recipe wins a tie.
+        if best is None or result.scores[SELECTION_METRIC] > best.scores[SELECTION_METRIC]:
+            best = replace(result, pipeline=pipeline)
         del pipeline
-        result = _Evaluated(recipe, scores(testing[1], predicted), predicted, n_train, fit_seconds)
         evaluated.append(result)
         record.update(status="evaluated", fit_seconds=round(fit_seconds, 3), **result.scores)
-    # max() keeps the first of equal scores: the cheaper recipe.
-    winner = max(evaluated, key=lambda result: result.scores[SELECTION_METRIC])
+    winner = best
     note = None
     if cut_by_budget:
         note = (

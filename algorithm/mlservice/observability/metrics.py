@@ -35,6 +35,8 @@ from prometheus_client.multiprocess import MultiProcessCollector  # noqa: E402
 from prometheus_client.registry import Collector  # noqa: E402
 from textclf_ops.http_metrics import HTTP_REQUEST_DURATION, HTTP_REQUESTS  # noqa: E402
 
+from mlservice.ml.drift import CONFIDENCE_BUCKETS, OOV_SHARE_BUCKETS  # noqa: E402
+
 PREDICT_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 MODEL_LOAD_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 TRAINING_BUCKETS = (1, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600)
@@ -95,6 +97,27 @@ PREDICT_P99_THRESHOLD = Gauge(
     multiprocess_mode="livemax",
 )
 
+# Drift (mlservice.observability.drift): per served version; labels come from the model's own
+# label set and versions from the kept ones, so the series stay few.
+DRIFT_OOV_SHARE = Histogram(
+    "ml_drift_oov_share",
+    "Per text classified, the share of its terms out of the model's vocabulary (1 = none known).",
+    ["model_version"],
+    buckets=OOV_SHARE_BUCKETS,
+)
+DRIFT_CONFIDENCE = Histogram(
+    "ml_drift_confidence",
+    "Per text classified, the probability of its most probable label.",
+    ["model_version"],
+    buckets=CONFIDENCE_BUCKETS,
+)
+TRAINING_LABEL_SHARE = Gauge(
+    "ml_model_training_label_share",
+    "Each label's share of the served version's training rows (estimated on its evaluation rows).",
+    ["model_version", "label"],
+    multiprocess_mode="livemax",
+)
+
 # --- worker ----------------------------------------------------------------------------------
 
 TRAINING_RUNS = Counter(
@@ -119,6 +142,18 @@ CELERY_TASKS = Counter(
     ["task", "state"],
 )
 
+# Shadow scoring (api/shadow.py): the waiting candidate's answers on sampled live predictions.
+SHADOW_PREDICTIONS = Counter(
+    "ml_shadow_predictions_total",
+    "Sampled live texts also scored by the waiting candidate, by production's label and whether "
+    "the candidate agreed.",
+    ["candidate_version", "production_version", "label", "agreed"],
+)
+SHADOW_DROPPED = Counter(
+    "ml_shadow_dropped_total",
+    "Sampled batches not shadow scored because the shadow queue was full.",
+)
+
 API_METRICS: tuple[MetricWrapperBase, ...] = (
     HTTP_REQUESTS,
     HTTP_REQUEST_DURATION,
@@ -132,6 +167,11 @@ API_METRICS: tuple[MetricWrapperBase, ...] = (
     MODEL_F1_MACRO,
     MODEL_MAX_AGE,
     PREDICT_P99_THRESHOLD,
+    DRIFT_OOV_SHARE,
+    DRIFT_CONFIDENCE,
+    TRAINING_LABEL_SHARE,
+    SHADOW_PREDICTIONS,
+    SHADOW_DROPPED,
 )
 WORKER_METRICS: tuple[MetricWrapperBase, ...] = (
     TRAINING_RUNS,

@@ -31,10 +31,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import psycopg
 import structlog
+from psycopg.rows import class_row
 
 from mlservice.config import Settings
 from mlservice.observability import metrics
@@ -98,8 +100,15 @@ def publish(
     keep: int,
     fence: int | None = None,
     still_leased: Callable[[], bool] | None = None,
+    promote: bool = True,
+    actor: str = "training",
+    reason: str = "trained",
+    data_hash: str | None = None,
+    holdout: bytes | None = None,
 ) -> None:
-    """Store a signed version and make it current and last good, in one transaction.
+    """Store a signed version, in one transaction: with `promote`, as production (current and
+    last good; the previous production version is archived), else as a candidate that nothing
+    serves. Each stage change is recorded with `actor` and `reason`.
 
     Refuses with artifacts.Superseded if a newer run (higher fence) has published, or
     artifacts.LeaseLost if `still_leased` (asked last, under the lock) says no; then nothing is
@@ -117,11 +126,19 @@ def publish(
                 "lost its lease (a newer run took over); nothing was published"
             )
         conn.execute(
-            "INSERT INTO model_version (version, metadata, model, vectorizer, fence)"
-            " VALUES (%s, %s, %s, %s, %s)",
-            [version, *(files[name] for name in artifacts.FILES), fence],
+            "INSERT INTO model_version (version, metadata, model, vectorizer, fence, stage,"
+            " data_hash, holdout) VALUES (%s, %s, %s, %s, %s, 'candidate', %s, %s)",
+            [version, *(files[name] for name in artifacts.FILES), fence, data_hash, holdout],
         )
-        _point(conn, version, fence=fence)
+        _record_change(conn, version, None, CANDIDATE, actor=actor, reason=reason)
+        if promote:
+            _make_production(conn, version, actor=actor, reason=reason)
+            _point(conn, version, fence=fence)
+        else:
+            if fence is not None:
+                conn.execute("UPDATE model_pointer SET fence = GREATEST(fence, %s)", [fence])
+            # The followers copy the candidate (listed by every replica) at commit.
+            conn.execute("SELECT pg_notify(%s, %s)", [CHANNEL, version])
         conn.execute(
             "DELETE FROM model_version WHERE version NOT IN ("
             " SELECT version FROM model_version ORDER BY version DESC LIMIT %s)"
@@ -129,14 +146,24 @@ def publish(
             "  UNION ALL SELECT last_good FROM model_pointer WHERE last_good IS NOT NULL)",
             [keep],
         )
-    log.info("Published model version", model_version=version, fence=fence)
+    log.info("Published model version", model_version=version, fence=fence, promoted=promote)
 
 
 def activate(
-    conn: psycopg.Connection, version: str, *, signing_key: str, max_bytes: int | None = None
-) -> None:
-    """Point `current` and `last_good` at a kept version after verifying its files.
+    conn: psycopg.Connection,
+    version: str,
+    *,
+    signing_key: str,
+    max_bytes: int | None = None,
+    actor: str = "unknown",
+    reason: str = "activated by hand",
+    expect: tuple[str, ...] | None = None,
+) -> bool:
+    """Make a kept version production: point `current` and `last_good` at it after verifying
+    its files, archive the previous production version, record both changes.
 
+    With `expect`, only a version in one of those stages is moved (a promotion takes a
+    candidate, a rollback an archived version): returns False, changing nothing, otherwise.
     Raises artifacts.VersionVanished if it is not kept, artifacts.ArtifactError if it does not
     verify (the pointer is then untouched).
     """
@@ -146,10 +173,140 @@ def activate(
         if files is None:
             raise artifacts.VersionVanished(f"Model version {version} does not exist.")
         artifacts.verify_files(version, files, signing_key=signing_key, max_bytes=max_bytes)
+        stage = stage_of(conn, version)
+        if expect is not None and stage not in expect:
+            log.warning(
+                "Not moving a model version in an unexpected stage",
+                model_version=version,
+                stage=stage,
+                expected=expect,
+            )
+            return False
+        if stage != PRODUCTION:
+            _make_production(conn, version, actor=actor, reason=reason)
         pointer = read_pointer(conn)
         if pointer.current != version or pointer.last_good != version:
             _point(conn, version, fence=None)
-    log.info("Activated model version", model_version=version)
+    log.info("Activated model version", model_version=version, actor=actor)
+    return True
+
+
+CANDIDATE = "candidate"
+PRODUCTION = "production"
+ARCHIVED = "archived"
+STAGES = (CANDIDATE, PRODUCTION, ARCHIVED)
+
+
+@dataclass(frozen=True)
+class StageChange:
+    id: int
+    version: str
+    from_stage: str | None
+    to_stage: str
+    actor: str
+    reason: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Production:
+    version: str
+    data_hash: str | None
+
+
+def waiting_candidate(conn: psycopg.Connection, pointer: Pointer) -> str | None:
+    """The newest candidate if it is newer than production (a candidate held back before the
+    current production version was made is not waiting for anything)."""
+    row = conn.execute(
+        "SELECT max(version) FROM model_version WHERE stage = 'candidate'"
+    ).fetchone()
+    newest = row[0] if row else None
+    if newest is None or (pointer.current is not None and newest <= pointer.current):
+        return None
+    return newest
+
+
+def stage_of(conn: psycopg.Connection, version: str) -> str | None:
+    row = conn.execute("SELECT stage FROM model_version WHERE version = %s", [version]).fetchone()
+    return row[0] if row else None
+
+
+def stages(conn: psycopg.Connection) -> dict[str, str]:
+    """{version: stage} of every kept version."""
+    return dict(conn.execute("SELECT version, stage FROM model_version").fetchall())
+
+
+def production(conn: psycopg.Connection) -> Production | None:
+    row = conn.execute(
+        "SELECT version, data_hash FROM model_version WHERE stage = 'production'"
+    ).fetchone()
+    return Production(*row) if row else None
+
+
+def stage_changes(
+    conn: psycopg.Connection, *, version: str | None = None, limit: int = 100
+) -> list[StageChange]:
+    """Newest first; one version's only, if given."""
+    where = " WHERE version = %s" if version is not None else ""
+    with conn.cursor(row_factory=class_row(StageChange)) as cur:
+        cur.execute(
+            "SELECT id, version, from_stage, to_stage, actor, reason, created_at"
+            f" FROM model_stage_change{where} ORDER BY id DESC LIMIT %s",
+            [*([version] if version is not None else []), limit],
+        )
+        return cur.fetchall()
+
+
+def fetch_holdout(conn: psycopg.Connection, version: str) -> tuple[bytes, bytes] | None:
+    """(metadata, held-out fit pickle) of a version that kept its held-out fit, else None."""
+    row = conn.execute(
+        "SELECT metadata, holdout FROM model_version WHERE version = %s AND holdout IS NOT NULL",
+        [version],
+    ).fetchone()
+    return (bytes(row[0]), bytes(row[1])) if row else None
+
+
+def _make_production(conn: psycopg.Connection, version: str, *, actor: str, reason: str) -> None:
+    """Archive the production version (if another) and promote `version`; inside a transaction
+    holding the publish lock."""
+    previous = conn.execute(
+        "SELECT version FROM model_version WHERE stage = 'production' AND version <> %s",
+        [version],
+    ).fetchone()
+    if previous is not None:
+        conn.execute(
+            "UPDATE model_version SET stage = 'archived' WHERE version = %s", [previous[0]]
+        )
+        _record_change(
+            conn,
+            previous[0],
+            PRODUCTION,
+            ARCHIVED,
+            actor=actor,
+            reason=f"replaced by {version}: {reason}",
+        )
+    old = conn.execute(
+        "UPDATE model_version m SET stage = 'production' FROM model_version o"
+        " WHERE m.version = %s AND o.version = m.version RETURNING o.stage",
+        [version],
+    ).fetchone()
+    _record_change(conn, version, old[0] if old else None, PRODUCTION, actor=actor, reason=reason)
+
+
+def _record_change(
+    conn: psycopg.Connection,
+    version: str,
+    from_stage: str | None,
+    to_stage: str,
+    *,
+    actor: str,
+    reason: str,
+) -> None:
+    conn.execute(
+        "INSERT INTO model_stage_change (version, from_stage, to_stage, actor, reason)"
+        " VALUES (%s, %s, %s, %s, %s)",
+        [version, from_stage, to_stage, actor, reason],
+    )
 
 
 def _point(conn: psycopg.Connection, version: str, *, fence: int | None) -> None:
@@ -174,10 +331,10 @@ def sync(
     A version larger than `max_bytes` is not copied (the API would refuse it anyway).
     """
     pointer = read_pointer(conn)
-    if pointer.current is None:
+    kept = kept_versions(conn)
+    if pointer.current is None and not kept:
         # Nothing was ever published here: a directory from before this mechanism is left alone.
         return pointer, []
-    kept = kept_versions(conn)
     local = set(artifacts.local_versions(models_dir))
     copied = []
     for version in kept:
@@ -196,6 +353,12 @@ def sync(
         if files is not None and artifacts.install(models_dir, version, files):
             copied.append(version)
             log.info("Copied model version from the database", model_version=version)
+    waiting = waiting_candidate(conn, pointer)
+    present = set(local) | set(copied)
+    artifacts.point_candidate(models_dir, waiting if waiting in present else None)
+    if pointer.current is None:
+        # Only candidates so far (the first one held back by the gate): copied, nothing served.
+        return pointer, copied
     if pointer.current in local or pointer.current in copied:
         artifacts.point(models_dir, current=pointer.current, last_good=pointer.last_good)
     spared = {pointer.current, pointer.last_good}

@@ -65,6 +65,8 @@ VECTORIZER_FILE = "vectorizer.pickle"
 METADATA_FILE = "metadata.json"
 CURRENT_LINK = "current"
 LAST_GOOD_LINK = "last_good"
+# The candidate waiting for promotion (newer than production), which shadow scoring follows.
+CANDIDATE_LINK = "candidate"
 VERSIONS_DIR = "versions"
 STAGING_DIR = "tmp"
 LOCK_FILE = ".publish.lock"
@@ -261,6 +263,23 @@ def point(models_dir: Path, *, current: str, last_good: str | None) -> None:
             _point_link(models_dir, CURRENT_LINK, current)
 
 
+def point_candidate(models_dir: Path, version: str | None) -> None:
+    """Point `candidate` at the waiting candidate, or remove it when none waits."""
+    if candidate_version(models_dir) == version:
+        return
+    with publish_lock(models_dir):
+        if version is None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(models_dir / CANDIDATE_LINK)
+        else:
+            _point_link(models_dir, CANDIDATE_LINK, version)
+
+
+def candidate_version(models_dir: Path) -> str | None:
+    """The candidate waiting for promotion (one readlink), or None."""
+    return _link_version(models_dir, CANDIDATE_LINK)
+
+
 def remove(models_dir: Path, names: list[str]) -> list[str]:
     """Delete these versions (renamed out of versions/ first, so no reader sees half of one);
     returns those that were there."""
@@ -433,6 +452,43 @@ def verify_files(
                 reason="checksum_mismatch",
             )
     return metadata
+
+
+HOLDOUT_SHA256_FIELD = "holdout_sha256"
+
+
+def load_holdout(version: str, metadata_bytes: bytes, holdout: bytes, *, signing_key: str) -> Any:
+    """Unpickle a version's held-out fit (kept in Postgres only, for the promotion gate) after
+    checking the version's signed metadata, its compatibility and the fit's signed sha256.
+    Raises ArtifactError."""
+    try:
+        metadata = json.loads(metadata_bytes)
+    except ValueError as exc:
+        raise ArtifactError(
+            f"Model version {version} is unreadable: {exc}", reason="unreadable"
+        ) from exc
+    if not isinstance(metadata, dict) or not signing.is_signed_by(metadata, signing_key):
+        raise ArtifactError(
+            f"Model version {version}: its metadata signature is invalid.", reason="bad_signature"
+        )
+    if metadata.get("version") != version:
+        raise ArtifactError(
+            f"Model version {version} holds the signed metadata of {metadata.get('version')}.",
+            reason="wrong_version",
+        )
+    _check_compatible(version, metadata)
+    if hashlib.sha256(holdout).hexdigest() != metadata.get(HOLDOUT_SHA256_FIELD):
+        raise ArtifactError(
+            f"Model version {version}: its held-out fit does not match its signed sha256.",
+            reason="checksum_mismatch",
+        )
+    try:
+        return pickle.loads(holdout)
+    except Exception as exc:
+        raise ArtifactError(
+            f"Model version {version}'s held-out fit cannot be unpickled: {exc!r}",
+            reason="unpickle_failed",
+        ) from exc
 
 
 def list_versions(models_dir: Path) -> list[dict[str, Any]]:

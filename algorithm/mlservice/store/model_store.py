@@ -27,7 +27,7 @@ from typing import Any
 import structlog
 
 from mlservice.ml.predictors import Predictor, make_predictor
-from mlservice.observability import metrics
+from mlservice.observability import drift, metrics
 from mlservice.store import artifacts
 
 log = structlog.get_logger(__name__)
@@ -173,6 +173,7 @@ def _export_model_gauges(model: LoadedModel | None, previous: LoadedModel | None
     if model is None:
         return
     metrics.MODEL_INFO.labels(version=model.version).set(1)
+    drift.export_baseline(model.version, model.predictor.labels, model.metadata)
     created_at = model.metadata.get("created_at")
     if isinstance(created_at, str):
         metrics.MODEL_CREATED.set(datetime.fromisoformat(created_at).timestamp())

@@ -27,7 +27,8 @@ ERROR_MAX_LENGTH = 2000
 
 _COLUMNS = (
     "id AS job_id, status, error, model_version, metrics, n_samples,"
-    " created_at, started_at, finished_at, attempts, stats, heartbeat_at, fence, worker, progress"
+    " created_at, started_at, finished_at, attempts, stats, heartbeat_at, fence, worker, progress,"
+    " outcome, note"
 )
 
 
@@ -48,6 +49,9 @@ class Job:
     fence: int | None
     worker: str | None
     progress: dict[str, Any] | None = None
+    # promoted | candidate | skipped, once succeeded; `note` says why.
+    outcome: str | None = None
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -199,13 +203,24 @@ def mark_succeeded(
     metrics: dict[str, Any],
     n_samples: int,
     stats: dict[str, Any],
+    outcome: str | None = None,
+    note: str | None = None,
 ) -> bool:
     return _update(
         conn,
         "SET status = 'succeeded', finished_at = now(), model_version = %s, metrics = %s,"
-        " n_samples = %s, stats = %s, error = NULL"
+        " n_samples = %s, stats = %s, error = NULL, outcome = %s, note = %s"
         " WHERE id = %s AND status = 'running' AND fence = %s",
-        [model_version, Jsonb(metrics), n_samples, Jsonb(stats), job_id, fence],
+        [
+            model_version,
+            Jsonb(metrics),
+            n_samples,
+            Jsonb(stats),
+            outcome,
+            _truncate(note) if note else None,
+            job_id,
+            fence,
+        ],
     )
 
 

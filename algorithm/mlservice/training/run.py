@@ -9,10 +9,13 @@ fence number), and publishes only if no newer run has.
 from __future__ import annotations
 
 import errno
+import hashlib
+import pickle
 import resource
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -23,10 +26,10 @@ from kombu.exceptions import OperationalError as BrokerOperationalError
 
 from mlservice import db
 from mlservice.config import Settings
-from mlservice.ml import text_classifier
+from mlservice.ml import promotion, text_classifier
 from mlservice.observability import metrics
 from mlservice.store import artifact_db, artifacts
-from mlservice.training import data_source, jobs, lease, progress
+from mlservice.training import data_source, fingerprint, jobs, lease, progress
 
 log = structlog.get_logger(__name__)
 
@@ -38,6 +41,17 @@ ABANDONED_QUEUED_AFTER = timedelta(hours=1)
 # The final status write survives a database blip of about this long.
 _STATUS_WRITE_ATTEMPTS = 4
 _STATUS_WRITE_BACKOFF_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a successful run ended: its model was `promoted`, held back as a `candidate`, or the
+    run was `skipped` (unchanged data; `version` is then the production version)."""
+
+    version: str
+    kind: str
+    note: str
+    trained: text_classifier.TrainedModel | None = None
 
 
 class BrokerUnavailable(Exception):
@@ -84,13 +98,17 @@ def run_training(
     settings: Settings,
     *,
     announce_progress: Callable[[progress.Progress], None] | None = None,
+    force: bool = False,
 ) -> str | None:
-    """Train on every row of `data`, publish the model, record the outcome on the job.
+    """Train on every row of `data`, publish the model as a candidate, promote it if it passes
+    the gate, record the outcome on the job. Skips the training when the rows are those the
+    production model learned (unless `force`).
 
-    Returns the published version, or None when the job failed or was not this run's to do (a
-    duplicate delivery, a job already finished, failed as stale or given up). Expected failures
-    (too few rows or labels, a full disk, a lost lease, a newer model) end the job quietly; any
-    other exception fails the job and is re-raised for the worker's log and Sentry.
+    Returns the published version (or, skipped, the production one), or None when the job
+    failed or was not this run's to do (a duplicate delivery, a job already finished, failed as
+    stale or given up). Expected failures (too few rows or labels, a full disk, a lost lease, a
+    newer model) end the job quietly; any other exception fails the job and is re-raised for
+    the worker's log and Sentry.
     The run's progress goes to the job row and, if given, to `announce_progress` (Flower).
     """
     job_uuid = uuid.UUID(job_id)
@@ -116,8 +134,8 @@ def run_training(
     )
     with lease.LeaseKeeper(settings, job_uuid, claim.fence) as keeper:
         try:
-            version, trained = _train_and_publish(
-                settings, job_id, run, claim.fence, keeper, report
+            outcome = _train_and_publish(
+                settings, job_id, run, claim.fence, keeper, report, force=force
             )
         except Exception as exc:
             error = _expected_failure(exc)
@@ -128,20 +146,30 @@ def run_training(
             _fail(settings, job_uuid, claim.fence, run, error)
             return None
 
+    version = outcome.version
     structlog.contextvars.bind_contextvars(model_version=version)
+    trained = outcome.trained
     _record(
         settings,
         jobs.mark_succeeded,
         job_uuid,
         fence=claim.fence,
         model_version=version,
-        metrics=trained.metrics,
-        n_samples=trained.n_samples,
+        metrics=trained.metrics if trained is not None else {},
+        n_samples=run.n_samples or 0,
         stats=run.stats(),
+        outcome=outcome.kind,
+        note=outcome.note,
     )
     _count_run("succeeded", run)
     metrics.TRAINING_LAST_SUCCESS.set(time.time())
-    log.info("Training job succeeded", metrics=trained.metrics, stats=run.stats())
+    log.info(
+        "Training job succeeded",
+        outcome=outcome.kind,
+        note=outcome.note,
+        metrics=trained.metrics if trained is not None else None,
+        stats=run.stats(),
+    )
     return version
 
 
@@ -193,7 +221,9 @@ def _train_and_publish(
     fence: int,
     keeper: lease.LeaseKeeper,
     report: progress.Reporter,
-) -> tuple[str, text_classifier.TrainedModel]:
+    *,
+    force: bool = False,
+) -> Outcome:
     started = time.monotonic()
     with db.connect(settings) as conn:
         row_ids, texts, labels = data_source.read_all(
@@ -203,6 +233,24 @@ def _train_and_publish(
             on_progress=lambda done, total: report("reading_rows", done, total),
             verified_only=settings.train_verified_only,
         )
+        data_hash = fingerprint.data_hash(
+            row_ids,
+            texts,
+            labels,
+            classifier=settings.classifier,
+            verified_only=settings.train_verified_only,
+        )
+        serving = artifact_db.production(conn)
+        if serving is not None and serving.data_hash == data_hash and not force:
+            run.n_samples = len(texts)
+            return Outcome(
+                serving.version,
+                "skipped",
+                f"Skipped: the data has not changed since production model {serving.version} "
+                "was trained on it (same rows and settings); POST /api/train/ with "
+                '{"force": true} trains anyway.',
+            )
+        baseline, baseline_note = _baseline(conn, settings, serving)
     run.phase("read", started)
     run.n_samples = len(texts)
     metrics.TRAINING_ROWS.set(run.n_samples)
@@ -218,15 +266,36 @@ def _train_and_publish(
         n_jobs=settings.train_n_jobs,
         max_features=settings.train_max_features,
         max_model_bytes=settings.model_max_bytes,
+        refit_max_rows=settings.train_refit_max_rows or None,
         on_progress=report,
+        baseline=baseline,
     )
-    del row_ids, texts, labels
+    del row_ids, texts, labels, baseline
     run.phase("fit", started)
     if keeper.lost():
         raise artifacts.LeaseLost("lost its lease while training (a newer run took over)")
 
+    rules = promotion.GateRules(
+        f1_tolerance=settings.train_promote_f1_tolerance,
+        max_recall_drop=settings.train_promote_max_recall_drop,
+        min_f1=settings.train_promote_min_f1,
+    )
+    decision = promotion.decide(
+        {"f1_macro": trained.metrics["f1_macro"], **trained.evaluation},
+        trained.baseline_evaluation,
+        rules,
+    )
+    gate = {
+        **decision.as_record(rules),
+        "production_version": serving.version if serving is not None else None,
+    }
+    if baseline_note:
+        gate["reasons"] = [baseline_note, *gate["reasons"]]
+    reason = "; ".join(gate["reasons"])
+
     started = time.monotonic()
     report("publishing")
+    holdout = pickle.dumps(trained.holdout, protocol=pickle.HIGHEST_PROTOCOL)
     version, files = artifacts.signed_files(
         model=trained.classifier,
         vectorizer=trained.vectorizer,
@@ -239,6 +308,9 @@ def _train_and_publish(
             "parameters": trained.parameters,
             "recipes": trained.recipes,
             "evaluation": trained.evaluation,
+            "gate": gate,
+            "data_hash": data_hash,
+            artifacts.HOLDOUT_SHA256_FIELD: hashlib.sha256(holdout).hexdigest(),
         },
         signing_key=settings.model_signing_key.get_secret_value(),
         fence=fence,
@@ -252,10 +324,42 @@ def _train_and_publish(
             keep=settings.model_keep_versions,
             fence=fence,
             still_leased=keeper.still_held,
+            promote=decision.promote,
+            actor=f"training job {job_id}",
+            reason=reason,
+            data_hash=data_hash,
+            holdout=holdout,
         )
         artifact_db.sync_quietly(conn, settings)
     run.phase("publish", started)
-    return version, trained
+    if decision.promote:
+        return Outcome(version, "promoted", f"Promoted to production: {reason}", trained)
+    return Outcome(
+        version, "candidate", f"Held back as a candidate (not served): {reason}", trained
+    )
+
+
+def _baseline(
+    conn: psycopg.Connection, settings: Settings, serving: artifact_db.Production | None
+) -> tuple[Any, str | None]:
+    """The production model's held-out fit for the gate, or None and why not."""
+    if serving is None:
+        return None, None
+    kept = artifact_db.fetch_holdout(conn, serving.version)
+    if kept is None:
+        return None, (
+            f"production model {serving.version} kept no held-out fit (trained before the "
+            "promotion gate), so it cannot be compared on unseen rows"
+        )
+    try:
+        return artifacts.load_holdout(
+            serving.version,
+            *kept,
+            signing_key=settings.model_signing_key.get_secret_value(),
+        ), None
+    except artifacts.ArtifactError as exc:
+        log.warning("Cannot compare with the production model", error=str(exc))
+        return None, f"production model {serving.version} cannot be compared: {exc}"
 
 
 def _fail(settings: Settings, job_id: uuid.UUID, fence: int, run: _Run, error: str) -> None:

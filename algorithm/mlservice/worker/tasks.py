@@ -29,11 +29,12 @@ ACTIVATE_TIME_LIMIT_SECONDS = 30
     soft_time_limit=training.SOFT_TIME_LIMIT.total_seconds(),
     time_limit=training.TIME_LIMIT.total_seconds(),
 )
-def train_model(self, job_id: str) -> None:
+def train_model(self, job_id: str, force: bool = False) -> None:
     training.run_training(
         job_id,
         current_app.config["SETTINGS"],
         announce_progress=progress.task_announcer(self),
+        force=force,
     )
 
 
@@ -44,7 +45,13 @@ def train_model(self, job_id: str) -> None:
     soft_time_limit=ACTIVATE_SOFT_TIME_LIMIT_SECONDS,
     time_limit=ACTIVATE_TIME_LIMIT_SECONDS,
 )
-def activate_model(version: str) -> None:
+def activate_model(
+    version: str,
+    actor: str = "unknown",
+    reason: str = "activated by hand",
+    expect: list[str] | None = None,
+) -> None:
+    """Make `version` production; with `expect`, only from one of those stages."""
     settings = current_app.config["SETTINGS"]
     with db.connect(settings) as conn:
         artifact_db.activate(
@@ -52,5 +59,8 @@ def activate_model(version: str) -> None:
             version,
             signing_key=settings.model_signing_key.get_secret_value(),
             max_bytes=settings.model_max_bytes,
+            actor=actor,
+            reason=reason,
+            expect=tuple(expect) if expect is not None else None,
         )
         artifact_db.sync_quietly(conn, settings)

@@ -191,3 +191,56 @@ def test_an_unknown_method_is_counted_as_other_in_capitals_as_in_web(client):
     client.open("/health/live", method="BREW")
 
     assert value(scrape(client), "http_requests_total", **labels) == before + 1
+
+
+def test_each_text_classified_moves_the_drift_histograms_of_its_version(client, model_version):
+    client.post("/predict", json={"text": "load it"})
+    before = scrape(client)
+    known = client.post("/predict", json={"text": "Python 3 bindings for the GTK toolkit"})
+    batch = client.post("/predict", json={"texts": ["😀🎉🙈", "😀", "a python library"]})
+    after = scrape(client)
+    assert known.status_code == batch.status_code == 200
+
+    def grew(name, **labels):
+        return value(after, name, model_version=model_version, **labels) - value(
+            before, name, model_version=model_version, **labels
+        )
+
+    assert grew("ml_drift_oov_share_count") == 4
+    assert grew("ml_drift_confidence_count") == 4
+    # The two emoji texts have no term the model knows: OOV share 1, above the 0.99 bucket.
+    assert (
+        grew("ml_drift_oov_share_bucket", le="+Inf") - grew("ml_drift_oov_share_bucket", le="0.99")
+        == 2
+    )
+    shares = [1 - known.get_json()["known_token_share"]] + [
+        1 - p["known_token_share"] for p in batch.get_json()["predictions"]
+    ]
+    assert grew("ml_drift_oov_share_sum") == pytest.approx(sum(shares))
+    top = [max(known.get_json()["probabilities"].values())] + [
+        max(p["probabilities"].values()) for p in batch.get_json()["predictions"]
+    ]
+    assert grew("ml_drift_confidence_sum") == pytest.approx(sum(top))
+
+
+def test_the_served_versions_training_label_mix_and_zero_series_are_exported(
+    client, model_version, trained_model
+):
+    client.post("/predict", json={"text": "load it"})
+    samples = scrape(client)
+    shares = {
+        dict(labels)["label"]: sample
+        for (name, labels), sample in samples.items()
+        if name == "ml_model_training_label_share"
+        and dict(labels)["model_version"] == model_version
+    }
+    assert set(shares) == set(trained_model.labels)
+    assert sum(shares.values()) == pytest.approx(1.0)
+    # Every label has a predictions series from the load on, so a window counts its first
+    # predictions and a label never predicted shows as 0 (the PSI rule needs both).
+    predicted = {
+        dict(labels)["label"]
+        for (name, labels), _ in samples.items()
+        if name == "ml_predictions_total" and dict(labels)["model_version"] == model_version
+    }
+    assert predicted == set(trained_model.labels)

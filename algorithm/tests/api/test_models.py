@@ -1,10 +1,11 @@
+import base64
 import json
 
 import pytest
 import redis
 
-from mlservice import create_app
-from mlservice.store import artifacts
+from mlservice import create_app, db
+from mlservice.store import artifact_db, artifacts
 from tests.support import authenticated, publish_trained
 
 
@@ -142,3 +143,110 @@ def test_activate_takes_no_body(client, models_dir, trained_model):
     version = _publish(models_dir, trained_model, "a")
     response = client.post(f"/models/{version}/activate", json={"force": True})
     assert response.status_code == 400
+
+
+# --- stages: POST /models/<version>/promote and /rollback, GET /models/stage-changes -----------
+
+
+def _stored(settings, trained_model, *, promote):
+    """A version in Postgres (as a training stores it) and copied into MODELS_DIR."""
+    version, files = artifacts.signed_files(
+        model=trained_model.classifier,
+        vectorizer=trained_model.vectorizer,
+        metadata={"job_id": "t", "labels": trained_model.labels},
+        signing_key=settings.model_signing_key.get_secret_value(),
+    )
+    with db.connect(settings) as conn:
+        artifact_db.publish(
+            conn, version, files, keep=5, promote=promote, actor="training job t", reason="r"
+        )
+        artifact_db.sync(conn, settings.models_dir)
+    return version
+
+
+def test_versions_are_listed_with_their_stage(client, settings, trained_model):
+    production = _stored(settings, trained_model, promote=True)
+    candidate = _stored(settings, trained_model, promote=False)
+    body = client.get("/models").get_json()
+    assert body["current"] == production
+    assert {m["version"]: m["stage"] for m in body["results"]} == {
+        production: "production",
+        candidate: "candidate",
+    }
+    detail = client.get(f"/models/{candidate}").get_json()
+    assert detail["stage"] == "candidate"
+    assert [(c["from_stage"], c["to_stage"]) for c in detail["stage_changes"]] == [
+        (None, "candidate")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        ({}, "A promote needs a reason."),
+        ({"reason": "  "}, "A promote needs a reason."),
+        ({"reason": 5}, "A promote needs a reason."),
+        ({"reason": "x" * 501}, "reason is longer than 500 characters."),
+    ],
+)
+def test_a_promotion_needs_a_reason(client, settings, trained_model, body, detail):
+    _stored(settings, trained_model, promote=True)
+    candidate = _stored(settings, trained_model, promote=False)
+    response = client.post(f"/models/{candidate}/promote", json=body)
+    assert response.status_code == 400
+    assert response.get_json()["detail"] == detail
+
+
+def test_promote_takes_a_candidate_and_rollback_an_archived_version(
+    client, settings, trained_model
+):
+    production = _stored(settings, trained_model, promote=True)
+    candidate = _stored(settings, trained_model, promote=False)
+    response = client.post(f"/models/{production}/promote", json={"reason": "why"})
+    assert response.status_code == 409
+    assert response.get_json()["stage"] == "production"
+    response = client.post(f"/models/{candidate}/rollback", json={"reason": "why"})
+    assert response.status_code == 409
+    assert response.get_json()["detail"] == (
+        f"Model version {candidate} is candidate; a rollback takes an archived version."
+    )
+    unknown = "20200101T000000.000000Z-abcdef"
+    assert client.post(f"/models/{unknown}/promote", json={"reason": "x"}).status_code == 404
+
+
+def test_a_promotion_goes_to_the_worker_with_who_and_why(settings, conn, trained_model):
+    _stored(settings, trained_model, promote=True)
+    candidate = _stored(settings, trained_model, promote=False)
+    app = create_app(settings.replace(activate_timeout_seconds=0.3))
+    app.extensions["celery"].control.purge()
+    response = authenticated(app.test_client()).post(
+        f"/models/{candidate}/promote",
+        json={"reason": "looks right"},
+        headers={"X-Actor": "alice"},
+    )
+    assert response.status_code == 503  # no worker in this test
+    (raw,) = redis.Redis.from_url(settings.celery_broker_url).lrange("control", 0, -1)
+    message = json.loads(raw)
+    assert message["headers"]["task"] == "mlservice.activate_model"
+    args, kwargs, _ = json.loads(base64.b64decode(message["body"]))
+    assert args == [candidate]
+    assert kwargs == {"actor": "alice", "reason": "promote: looks right", "expect": ["candidate"]}
+    app.extensions["celery"].control.purge()
+
+
+def test_stage_changes_are_listed_newest_first(client, settings, trained_model):
+    first = _stored(settings, trained_model, promote=True)
+    second = _stored(settings, trained_model, promote=True)
+    results = client.get("/models/stage-changes").get_json()["results"]
+    assert [(c["version"], c["from_stage"], c["to_stage"]) for c in results] == [
+        (second, "candidate", "production"),
+        (first, "production", "archived"),
+        (second, None, "candidate"),
+        (first, "candidate", "production"),
+        (first, None, "candidate"),
+    ]
+    assert results[1]["reason"] == f"replaced by {second}: r"
+    assert results[0]["created_at"].endswith("Z")
+    one = client.get(f"/models/stage-changes?version={first}&limit=1").get_json()["results"]
+    assert [(c["version"], c["to_stage"]) for c in one] == [(first, "archived")]
+    assert client.get("/models/stage-changes?limit=0").status_code == 400

@@ -1,3 +1,4 @@
+import base64
 import json
 import threading
 import urllib.error
@@ -7,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
+import redis
 
 from mlservice import create_app
 from mlservice.training import jobs
@@ -25,6 +27,8 @@ JOB_FIELDS = {
     "attempts",
     "stats",
     "progress",
+    "outcome",
+    "note",
 }
 
 
@@ -225,3 +229,18 @@ def test_a_new_submission_replaces_a_job_whose_worker_is_gone(client, conn):
     lost = _stale_running_job(conn, seconds_since_heartbeat=61)
     assert client.post("/train").status_code == 202
     assert jobs.get(conn, lost.job_id).status == "failed"
+
+
+@pytest.mark.parametrize("body", [{"force": "yes"}, {"force": 1}, {"forced": True}])
+def test_force_must_be_a_boolean(client, body):
+    response = client.post("/train", json=body)
+    assert response.status_code == 400
+    assert "detail" in response.get_json()
+
+
+def test_force_travels_with_the_job_to_the_worker(client, settings):
+    response = client.post("/train", json={"force": True})
+    assert response.status_code == 202
+    (raw,) = redis.Redis.from_url(settings.celery_broker_url).lrange("training", 0, -1)
+    _, kwargs, _ = json.loads(base64.b64decode(json.loads(raw)["body"]))
+    assert kwargs == {"force": True}

@@ -23,6 +23,7 @@ METRIC_KEYS = {
     "n_train",
     "n_test",
     "recipe",
+    "refit",
 }
 # Tests that are not about the choice of features train the cheapest recipe only.
 WORD = ("word",)
@@ -79,6 +80,37 @@ def test_the_published_model_is_refit_on_all_rows(corpus, trained_model):
         len(trained_model.labels),
         len(all_rows_vocabulary),
     )
+
+
+def test_above_refit_max_rows_the_model_evaluated_on_the_training_split_is_kept(corpus):
+    texts, labels = _columns(sample(corpus, 300, seed=3))
+    steps = []
+    model = train(
+        texts,
+        labels,
+        min_samples=20,
+        recipes=WORD,
+        refit_max_rows=299,
+        on_progress=lambda *step: steps.append(step),
+    )
+    assert model.metrics["refit"] is False
+    assert model.n_samples == model.metrics["n_train"] < 300
+    assert model.parameters["refit_max_rows"] == 299
+    held_out = evaluation_mask(range(300))
+    training_texts = [t for t, out in zip(texts, held_out, strict=True) if not out]
+    kept, _, _ = split_rare_labels(
+        training_texts, [y for y, out in zip(labels, held_out, strict=True) if not out], 2
+    )
+    vocabulary = TfidfVectorizer(sublinear_tf=True).fit(kept).vocabulary_
+    assert model.vectorizer.vocabulary_ == vocabulary
+    assert steps == [("fitting", 0, 2), ("evaluating", None, None)]  # no final fit
+    # The same rows and model as the evaluation: its predictions are the evaluation's.
+    refit = train(texts, labels, min_samples=20, recipes=WORD, refit_max_rows=300)
+    assert refit.metrics["refit"] is True
+    assert refit.n_samples == 300
+    assert {k: v for k, v in model.metrics.items() if k != "refit"} == {
+        k: v for k, v in refit.metrics.items() if k != "refit"
+    }
 
 
 def test_parameters_name_the_classifier_and_its_hyper_parameters(trained_model):

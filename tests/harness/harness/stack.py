@@ -24,6 +24,10 @@ STANDINS = SHARED / "docker" / "standins.env"
 
 _NETWORKS_FORMAT = "{{range .NetworkSettings.Networks}}{{.IPAddress}},{{.Gateway}} {{end}}"
 _LOG_LINES_ON_FAILURE = 60
+# Containers a test starts beside a project with `docker run` carry this label with the
+# project's name, so `down` removes them too: compose's --remove-orphans does not see them, and
+# one left by a killed run would hold the project's network and break its next start.
+SIDE_CONTAINER_LABEL = "textclf.harness.project"
 
 
 class CommandError(subprocess.CalledProcessError):
@@ -167,8 +171,18 @@ class Stack:
             raise StackError(f"{self.project}: up left {failing}\n{logs}")
 
     def down(self, *, volumes: bool = False) -> None:
-        """Remove the containers and networks; with `volumes` the data too (`down -v`)."""
+        """Remove the containers (side containers included) and networks; with `volumes` the
+        data too (`down -v`)."""
+        side = self.run(
+            "docker", "ps", "-aq", "--filter", f"label={SIDE_CONTAINER_LABEL}={self.project}",
+        ).stdout.split()  # fmt: skip
+        if side:
+            self.run("docker", "rm", "-f", *side)
         self.compose("down", *(["-v"] if volumes else []), "--remove-orphans")
+
+    def side_container_args(self) -> tuple[str, ...]:
+        """`docker run` arguments for a container started beside this project: `down` removes it."""
+        return ("--label", f"{SIDE_CONTAINER_LABEL}={self.project}")
 
     def restart(self, *services: str) -> None:
         """`compose restart`, then wait as `up` does."""

@@ -52,3 +52,22 @@ def test_a_failed_start_names_the_service_with_its_logs_and_is_removed(stack):
     assert "no settings file" in message  # its logs
     assert "'server'" not in message
     assert leftovers(stack) == []
+
+
+def test_a_side_container_left_by_a_killed_run_does_not_break_the_next_start(stack):
+    """A container a test ran beside the project holds its network; a run killed before its
+    cleanup left one, and the next `up` failed on the network. `down` now removes it."""
+    server = dataclasses.replace(stack, services=("server",))
+    server.up()
+    side = server.run(
+        "docker", "run", "-d", *server.side_container_args(),
+        "--network", f"{server.project}_default",
+        os.environ.get("PYTHON_IMAGE", "python:3.11-slim-bookworm"),
+        "python", "-c", "import time; time.sleep(3600)",
+    ).stdout.strip()  # fmt: skip
+    # No cleanup of `side` here: as when the run is killed. The next run starts from nothing.
+    with server.running():
+        assert server.states()["server"] == "healthy"
+    assert leftovers(stack) == []
+    gone = subprocess.run(["docker", "inspect", side], capture_output=True, text=True)
+    assert gone.returncode != 0

@@ -123,6 +123,9 @@ DATABASE_STATEMENT_TIMEOUT_MS = env_int("DATABASE_STATEMENT_TIMEOUT_MS", 5000, m
 # A bulk insert's COPY keeps the trigram index up to date for up to REQUEST_MAX_BODY_BYTES of
 # text (seconds, not milliseconds): it gets its own bound, under nginx's 60 s read timeout.
 DATA_BULK_STATEMENT_TIMEOUT_MS = env_int("DATA_BULK_STATEMENT_TIMEOUT_MS", 50_000, minimum=0)
+# After a bulk insert commits, a thread of the web process merges the trigram index's pending
+# list (data.search_index) instead of the next insert doing it inline; false: inline only.
+DATA_SEARCH_MERGE_IN_BACKGROUND = env_bool("DATA_SEARCH_MERGE_IN_BACKGROUND", True)
 DATABASES = {
     "default": {
         **dj_database_url.parse(
@@ -254,6 +257,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {"ModelStageEnum": "gateway.serializers.MODEL_STAGES"},
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # No call to the public validator service (swagger.io) from the page.

@@ -32,6 +32,10 @@ class MLResponse:
     content: bytes = b""
 
 
+# The authenticated user behind a stage change (nginx sets the same for /ml/).
+ACTOR_HEADER = "X-Actor"
+
+
 class MLServiceClient:
     def __init__(
         self,
@@ -53,8 +57,8 @@ class MLServiceClient:
         # The shared secret the ML API demands of every internal caller.
         self.headers = {"Accept": "application/json", "X-Service-Token": service_token}
 
-    def train(self) -> MLResponse:
-        return self._request("POST", "/train")
+    def train(self, *, force: bool = False) -> MLResponse:
+        return self._request("POST", "/train", json_body={"force": True} if force else None)
 
     def get_job(self, job_id: str) -> MLResponse:
         return self._request("GET", f"/train/{job_id}")
@@ -72,8 +76,34 @@ class MLServiceClient:
     def get_model(self, version: str) -> MLResponse:
         return self._request("GET", f"/models/{quote(version, safe='')}")
 
-    def activate_model(self, version: str) -> MLResponse:
-        return self._request("POST", f"/models/{quote(version, safe='')}/activate")
+    def activate_model(self, version: str, *, actor: str | None = None) -> MLResponse:
+        return self._request("POST", f"/models/{quote(version, safe='')}/activate", actor=actor)
+
+    def promote_model(self, version: str, *, reason: str, actor: str) -> MLResponse:
+        return self._request(
+            "POST",
+            f"/models/{quote(version, safe='')}/promote",
+            json_body={"reason": reason},
+            actor=actor,
+        )
+
+    def rollback_model(self, version: str, *, reason: str, actor: str) -> MLResponse:
+        return self._request(
+            "POST",
+            f"/models/{quote(version, safe='')}/rollback",
+            json_body={"reason": reason},
+            actor=actor,
+        )
+
+    def list_stage_changes(
+        self, *, version: str | None = None, limit: int | None = None
+    ) -> MLResponse:
+        params = {
+            name: value
+            for name, value in (("version", version), ("limit", limit))
+            if value is not None
+        }
+        return self._request("GET", "/models/stage-changes", params=params or None)
 
     def _request(
         self,
@@ -82,6 +112,7 @@ class MLServiceClient:
         *,
         json_body: dict[str, Any] | None = None,
         params: dict[str, Any] | None = None,
+        actor: str | None = None,
     ) -> MLResponse:
         url = f"{self._path_prefix}{path}"
         if params:
@@ -90,6 +121,9 @@ class MLServiceClient:
         # The ML API logs under the same id and hands it on to the Celery task.
         if request_id := request_id_current():
             headers[request_id_header] = request_id
+        if actor:
+            # Who changed a model's stage, for the ML API's audit records.
+            headers[ACTOR_HEADER] = actor
         body = None
         if json_body is not None:
             body = json.dumps(json_body, ensure_ascii=False).encode()

@@ -235,3 +235,9 @@ def test_a_deleted_users_tokens_are_refused_during_the_outage(api_client, user, 
 
     with database_down():
         assert api_client.get(URL, **PREDICT).status_code == 401
+
+
+def test_the_check_names_the_tokens_user_for_the_ml_apis_records(api_client, user):
+    response = api_client.get(URL, **PREDICT)
+    assert response.status_code == 204
+    assert response["X-Auth-User"] == user.get_username()

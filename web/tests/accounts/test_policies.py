@@ -26,6 +26,8 @@ def test_the_rules():
         Action.READ_TRAINING_JOBS: Role.CONSUMER,
         Action.START_TRAINING: Role.STAFF,
         Action.ACTIVATE_MODEL: Role.STAFF,
+        Action.PROMOTE_MODEL: Role.STAFF,
+        Action.ROLLBACK_MODEL: Role.STAFF,
         Action.MANAGE_OWN_TOKENS: Role.CONSUMER,
     }
 
