@@ -1,9 +1,8 @@
 """Through nginx: models go live in stages. A good candidate is promoted by the gate; a model
 trained on a flood of shuffled labels is held back with the reason and never served; staff
 promote it and roll back by hand, each change recorded with who and why; unchanged data is not
-trained again; the OpenAPI schema describes all of it. (Shadow scoring is tested in the ML
-API's own suite, algorithm/tests/api/test_shadow.py: through the compose stack no agreement was
-recorded in the one run so far, cause not yet found.)
+trained again; a waiting candidate is shadow scored on live predictions; the OpenAPI schema
+describes all of it.
 
 The steps share the stack's data and model, so they run in order in one test, and the flood of
 bad rows is removed at the end (the next modules predict with the production model again).
@@ -12,6 +11,7 @@ bad rows is removed at the end (the next modules predict with the production mod
 from __future__ import annotations
 
 import random
+import time
 import uuid
 
 import pytest
@@ -39,6 +39,18 @@ def _served(api: Api, text: str) -> str:
     response = api.post("/api/predict/", json={"text": text})
     assert response.status_code == 200, response.text
     return response.json()["model_version"]
+
+
+def _shadow_figures(api: Api, version: str, *, timeout: float = 60) -> dict:
+    """The candidate's shadow agreement once some is recorded (flushed about once a second)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        entries = api.get(f"/api/models/{version}/").json()["shadow"]
+        if entries or time.monotonic() > deadline:
+            assert entries, "no shadow agreement recorded"
+            (entry,) = entries
+            return entry
+        time.sleep(1)
 
 
 @pytest.fixture
@@ -93,6 +105,16 @@ def test_models_go_live_in_stages(api, stack, trained_job, loaded_corpus, flood_
     assert record["gate"]["candidate_f1_macro"] < record["gate"]["production_f1_macro"] - 0.02
     assert api.get("/api/models/").json()["current"] == good["model_version"]
     assert _served(api, probe) == good["model_version"]
+
+    # 3b. While it waits, a share of live predictions (SHADOW_SHARE, 0.1) is also scored by it.
+    texts = [row["text"] for row in loaded_corpus.held_out[:150]]
+    for text in texts:
+        assert _served(api, text) == good["model_version"]
+    shadow = _shadow_figures(api, bad_version)
+    assert shadow["production_version"] == good["model_version"]
+    assert 0 < shadow["scored"] <= len(texts)
+    assert shadow["agreement"] == shadow["agreed"] / shadow["scored"]
+    assert sum(item["scored"] for item in shadow["per_label"].values()) == shadow["scored"]
 
     # 4. Staff promote it by hand (a reason is required), then roll back through /ml/.
     assert api.post(f"/api/models/{bad_version}/promote/", json={}).status_code == 400

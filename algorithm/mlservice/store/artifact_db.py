@@ -354,12 +354,15 @@ def sync(
             copied.append(version)
             log.info("Copied model version from the database", model_version=version)
     waiting = waiting_candidate(conn, pointer)
-    present = set(local) | set(copied)
+    # Read again, not `local | copied`: another process sharing the volume (the worker, the
+    # API's other workers) may have installed a version while this one was copying it, and
+    # install() then returns False although the version is there.
+    present = set(artifacts.local_versions(models_dir))
     artifacts.point_candidate(models_dir, waiting if waiting in present else None)
     if pointer.current is None:
         # Only candidates so far (the first one held back by the gate): copied, nothing served.
         return pointer, copied
-    if pointer.current in local or pointer.current in copied:
+    if pointer.current in present:
         artifacts.point(models_dir, current=pointer.current, last_good=pointer.last_good)
     spared = {pointer.current, pointer.last_good}
     artifacts.remove(models_dir, [v for v in local if v not in kept and v not in spared])

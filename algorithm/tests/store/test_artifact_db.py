@@ -112,6 +112,31 @@ def test_sync_copies_versions_and_pointers_and_removes_what_is_gone(
     assert loaded.metadata["version"] == second
 
 
+def test_a_version_another_process_installed_meanwhile_is_still_pointed_at(
+    ml_conn, trained_model, tmp_path, monkeypatch
+):
+    """The worker and the API's processes share one volume in compose: when another one
+    installed the version while this sync was copying it, install() returns False. The waiting
+    candidate's link was then removed (and shadow scoring never started) because the sync
+    trusted only what it had copied itself."""
+    shared = tmp_path / "shared-models"
+    production = publish(ml_conn, trained_model)
+    artifact_db.sync(ml_conn, shared)
+    candidate = publish(ml_conn, trained_model, promote=False)
+    real_install = artifacts.install
+
+    def another_process_first(models_dir, version, files):
+        real_install(models_dir, version, files)  # the other process wins the rename
+        return real_install(models_dir, version, files)
+
+    monkeypatch.setattr(artifacts, "install", another_process_first)
+    _, copied = artifact_db.sync(ml_conn, shared)
+
+    assert copied == []
+    assert artifacts.candidate_version(shared) == candidate
+    assert artifacts.current_version(shared) == production
+
+
 def test_sync_leaves_a_directory_alone_while_nothing_was_published(
     ml_conn, tmp_path, model_version, models_dir
 ):
