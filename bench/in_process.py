@@ -12,11 +12,15 @@ path and through scikit-learn's pipeline, for the predict-in-process rows:
     model.sklearn_predict_proba(["a text"])  # scikit-learn's pipeline call, for comparison
 
 Pass one text per call to measure the per-request path, a list to measure a batch.
+`shadow_cpu_per_prediction` measures what shadow scoring adds to an API process: the request's
+sampling and hand-off plus the shadow thread's scoring, as CPU time of the whole process.
 """
 
 from __future__ import annotations
 
+import secrets
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,6 +32,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import Pipeline, make_pipeline
 
 from bench.dataset import Row
+from mlservice.api.shadow import ShadowScorer
 from mlservice.config import Settings
 from mlservice.ml import text_classifier
 from mlservice.ml.predictors import Predictor, make_predictor, prediction_rows
@@ -111,3 +116,53 @@ def tfidf_matrix_bytes(rows: list[Row], *, classifier: str) -> int:
 def text_bytes(rows: list[Row]) -> int:
     """Bytes of the texts as Python strings: what the worker holds before vectorizing."""
     return sum(sys.getsizeof(text) for text, _ in rows)
+
+
+def shadow_cpu_per_prediction(
+    model: InProcessModel, texts: Sequence[str], *, share: float, database_url: str | None = None
+) -> tuple[float, float]:
+    """(CPU seconds per single-text prediction without shadow scoring, with it at `share`).
+
+    The API's path (`analyse` and the answer's rows) for each text, one call each; with shadow
+    scoring, `ShadowScorer.submit` after it, a waiting candidate (the same model, signed and
+    installed as a version) and the scorer's thread, whose CPU counts too: the process's CPU
+    time is read after the queue is drained. Agreement is flushed to `database_url` (the
+    default `Settings` one if None; a failed flush is logged, as in the API).
+    """
+    key = secrets.token_hex(32)
+    with tempfile.TemporaryDirectory(prefix="bench-shadow-") as folder:
+        models_dir = Path(folder)
+        version, files = artifacts.signed_files(
+            model=model.classifier,
+            vectorizer=model.vectorizer,
+            metadata={"job_id": "bench", "labels": model.labels},
+            signing_key=key,
+        )
+        artifacts.install(models_dir, version, files)
+        artifacts.point_candidate(models_dir, version)
+        overrides: dict[str, Any] = {"models_dir": models_dir, "model_signing_key": key}
+        if database_url is not None:
+            overrides["database_url"] = database_url
+        scorer = ShadowScorer(Settings(shadow_share=share, **overrides))
+
+        def answer(text: str) -> list[dict[str, Any]]:
+            return prediction_rows(model.labels, model.predictor.analyse([text]))
+
+        def answer_and_shadow(text: str) -> None:
+            rows = answer(text)
+            scorer.submit([text], [row["label"] for row in rows], "production")
+
+        for text in texts[:20]:  # warm-up, and the candidate loaded once in the thread
+            answer_and_shadow(text)
+        scorer.drain()
+        plain = _process_cpu_per_call(answer, texts, after=lambda: None)
+        shadowed = _process_cpu_per_call(answer_and_shadow, texts, after=scorer.drain)
+    return plain, shadowed
+
+
+def _process_cpu_per_call(call, texts: Sequence[str], *, after) -> float:
+    started = time.process_time()
+    for text in texts:
+        call(text)
+    after()
+    return (time.process_time() - started) / len(texts)

@@ -1,7 +1,12 @@
 import numpy as np
 import pytest
 
-from bench.in_process import InProcessModel, load_model, train_model
+from bench.in_process import (
+    InProcessModel,
+    load_model,
+    shadow_cpu_per_prediction,
+    train_model,
+)
 from bench.tests.conftest import TEST_SIGNING_KEY, sample
 from mlservice.store import artifacts
 
@@ -41,3 +46,12 @@ def test_loading_without_a_model_or_with_the_wrong_key_fails(models_dir, model_v
         load_model(models_dir / "empty", signing_key=TEST_SIGNING_KEY)
     with pytest.raises(artifacts.ArtifactError, match="signature"):
         load_model(models_dir, signing_key="wrong", version=model_version)
+
+
+def test_the_shadow_cost_runs_the_apis_scorer_with_a_waiting_candidate(trained_model, corpus):
+    """A smoke run of the bench's shadow row (its figures are the bench's, not asserted here):
+    the service's scorer, a signed candidate installed and linked, every text sampled."""
+    model = InProcessModel(trained_model.vectorizer, trained_model.classifier)
+    texts = [text for text, _ in sample(corpus, 50, seed=9)]
+    plain, shadowed = shadow_cpu_per_prediction(model, texts, share=1.0)
+    assert plain > 0 and shadowed > 0
