@@ -101,10 +101,11 @@ def load_rows(api: Api, corpus: list[dict], upto: int) -> int:
 
 
 def train(api: Api, *, timeout: float = 900) -> dict:
-    """Start a training (waiting out an active one first) and return the finished job."""
+    """Start a training (waiting out an active one first) and return the finished job; forced,
+    so unchanged data is fitted again rather than skipped."""
     deadline = time.monotonic() + timeout
     while True:
-        response = api.post("/api/train/")
+        response = api.post("/api/train/", json={"force": True})
         if response.status_code == 202:
             return api.wait_for_job(response.json()["job_id"], timeout=timeout)
         if response.status_code == 409 and time.monotonic() < deadline:

@@ -174,11 +174,16 @@ def train_request_id() -> str:
 
 @pytest.fixture(scope="session")
 def trained_job(stack, token, loaded_corpus, train_request_id) -> dict:
+    """A model fitted on the loaded corpus. Forced: a module that ran first may already have
+    trained on the same rows, and unchanged data is otherwise skipped (no fit, no metrics)."""
     api = Api(stack.base_url, token, ca_file=stack.ca_file)
-    response = api.post("/api/train/", headers={"X-Request-ID": train_request_id})
+    response = api.post(
+        "/api/train/", json={"force": True}, headers={"X-Request-ID": train_request_id}
+    )
     assert response.status_code == 202, response.text
     job = api.wait_for_job(response.json()["job_id"])
     assert job["status"] == "succeeded", job
+    assert job["outcome"] == "promoted", job
     return job
 
 

@@ -124,7 +124,8 @@ def test_ml_api_replicas_on_different_nodes_serve_the_same_version(figures):
 
 def test_a_new_model_and_a_switch_back_reach_every_replica(figures):
     api = Api(swarm.nginx_url(nginx_nodes()[0]), STATE["token"])
-    response = api.post("/api/train/")
+    # Forced: the data has not changed since the first training, which would be skipped.
+    response = api.post("/api/train/", json={"force": True})
     assert response.status_code == 202, response.text
     job = api.wait_for_job(response.json()["job_id"])
     assert job["status"] == "succeeded", job
