@@ -85,7 +85,8 @@ def run(ctx: Context) -> list[Row]:
             SECTION,
             f"service predict path with shadow scoring of a waiting candidate at SHADOW_SHARE="
             f"{SHADOW_SHARE:g}: the process's CPU per single-text prediction, the shadow "
-            f"thread's included ({what})",
+            f"thread's included (mean over {rows_count(len(texts))} texts, model of "
+            f"{rows_count(size)} rows)",
             f"{milliseconds(shadow_on)} ({shadow_on / shadow_off:.2f}x the "
             f"{milliseconds(shadow_off)} without)",
         ),
