@@ -225,6 +225,15 @@ _STAGE_CHANGE_RESPONSES = {
 }
 
 
+def _change_stage(request: Request, version: str, change) -> Response:
+    """A staff stage change: the reason validated here, the user's name sent as the actor."""
+    payload = StageChangeInputSerializer(data=request.data)
+    payload.is_valid(raise_exception=True)
+    return _relay(
+        change(version, reason=payload.validated_data["reason"], actor=request.user.get_username())
+    )
+
+
 class ModelPromoteApi(APIView):
     """Staff only: make a candidate production, with a reason (recorded with the user)."""
 
@@ -240,15 +249,7 @@ class ModelPromoteApi(APIView):
         responses=_STAGE_CHANGE_RESPONSES,
     )
     def post(self, request: Request, version: str) -> Response:
-        payload = StageChangeInputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        return _relay(
-            get_ml_client().promote_model(
-                version,
-                reason=payload.validated_data["reason"],
-                actor=request.user.get_username(),
-            )
-        )
+        return _change_stage(request, version, get_ml_client().promote_model)
 
 
 class ModelRollbackApi(APIView):
@@ -266,15 +267,7 @@ class ModelRollbackApi(APIView):
         responses=_STAGE_CHANGE_RESPONSES,
     )
     def post(self, request: Request, version: str) -> Response:
-        payload = StageChangeInputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        return _relay(
-            get_ml_client().rollback_model(
-                version,
-                reason=payload.validated_data["reason"],
-                actor=request.user.get_username(),
-            )
-        )
+        return _change_stage(request, version, get_ml_client().rollback_model)
 
 
 class ModelStageChangesApi(APIView):

@@ -9,7 +9,7 @@ from mlservice.api import shadow
 from mlservice.api.errors import ApiError
 from mlservice.api.instrumentation import current_request_id
 from mlservice.api.training import iso_utc
-from mlservice.api.validation import json_object
+from mlservice.api.validation import json_object, limit_param
 from mlservice.db import get_db
 from mlservice.store import artifact_db, artifacts
 from mlservice.worker import tasks
@@ -83,19 +83,8 @@ def list_stage_changes():
     """Every stage change, newest first: who, when, which version, from and to, why.
     ?version= for one version's; ?limit= from 1 (default and cap: 200)."""
     version = request.args.get("version") or None
-    raw_limit = request.args.get("limit")
-    try:
-        limit = STAGE_CHANGES_LIMIT_MAX if raw_limit is None else int(raw_limit)
-    except ValueError:
-        limit = 0
-    if limit < 1:
-        raise ApiError(
-            400,
-            "limit must be a positive integer.",
-            errors={"limit": ["Must be a positive integer."]},
-        )
     changes = artifact_db.stage_changes(
-        get_db(), version=version, limit=min(limit, STAGE_CHANGES_LIMIT_MAX)
+        get_db(), version=version, limit=limit_param(STAGE_CHANGES_LIMIT_MAX)
     )
     return {"results": [_change_json(change) for change in changes]}
 

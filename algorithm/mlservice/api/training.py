@@ -3,11 +3,11 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app
 
 from mlservice.api.errors import ApiError
 from mlservice.api.instrumentation import current_request_id
-from mlservice.api.validation import json_object
+from mlservice.api.validation import json_object, limit_param
 from mlservice.db import get_db
 from mlservice.training import jobs
 from mlservice.training import run as training
@@ -46,7 +46,7 @@ def submit_training():
 @bp.get("/train")
 def list_jobs():
     """Newest first; ?limit= from 1 (default and cap: 100)."""
-    limit = _limit_param()
+    limit = limit_param(LIST_LIMIT_MAX)
     conn = get_db()
     # Readers see no job stuck 'running' whose worker is gone.
     training.fail_stale_jobs(conn, current_app.config["SETTINGS"])
@@ -101,20 +101,3 @@ def iso_utc(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def _limit_param() -> int:
-    raw = request.args.get("limit")
-    if raw is None:
-        return LIST_LIMIT_MAX
-    try:
-        limit = int(raw)
-    except ValueError:
-        limit = 0
-    if limit < 1:
-        raise ApiError(
-            400,
-            "limit must be a positive integer.",
-            errors={"limit": ["Must be a positive integer."]},
-        )
-    return min(limit, LIST_LIMIT_MAX)

@@ -55,3 +55,21 @@ def text_error(value: Any, *, max_length: int) -> str | None:
     if len(value) > max_length:
         return f"Must be at most {max_length} characters (got {len(value)})."
     return None
+
+
+def limit_param(maximum: int) -> int:
+    """`?limit=`: a positive integer, capped at `maximum` (also its default); else a 400."""
+    raw = request.args.get("limit")
+    if raw is None:
+        return maximum
+    try:
+        limit = int(raw)
+    except ValueError:
+        limit = 0
+    if limit < 1:
+        raise ApiError(
+            400,
+            "limit must be a positive integer.",
+            errors={"limit": ["Must be a positive integer."]},
+        )
+    return min(limit, maximum)

@@ -80,17 +80,15 @@ class MLServiceClient:
         return self._request("POST", f"/models/{quote(version, safe='')}/activate", actor=actor)
 
     def promote_model(self, version: str, *, reason: str, actor: str) -> MLResponse:
-        return self._request(
-            "POST",
-            f"/models/{quote(version, safe='')}/promote",
-            json_body={"reason": reason},
-            actor=actor,
-        )
+        return self._change_stage(version, "promote", reason=reason, actor=actor)
 
     def rollback_model(self, version: str, *, reason: str, actor: str) -> MLResponse:
+        return self._change_stage(version, "rollback", reason=reason, actor=actor)
+
+    def _change_stage(self, version: str, change: str, *, reason: str, actor: str) -> MLResponse:
         return self._request(
             "POST",
-            f"/models/{quote(version, safe='')}/rollback",
+            f"/models/{quote(version, safe='')}/{change}",
             json_body={"reason": reason},
             actor=actor,
         )
