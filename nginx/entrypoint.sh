@@ -3,6 +3,8 @@
 set -eu
 
 mkdir -p /tmp/nginx/conf.d
+# A healthcheck socket left by a killed nginx of this container would fail the bind.
+rm -f /tmp/nginx/healthz.sock
 
 ops_password=${OPS_PASSWORD:-}
 if [ -n "${OPS_PASSWORD_FILE:-}" ]; then

@@ -2,8 +2,8 @@
 
 Reads YAML on stdin, writes YAML on stdout. Compose has already merged the files and resolved
 every variable; what remains are the few things the engine's stack loader (compose file format 3)
-refuses or ignores: the project `name`, a missing `version`, compose-only service keys and
-sizes written as strings. Anything else passes through unchanged.
+refuses or ignores: the project `name`, a missing `version`, compose-only services and service
+keys, and sizes written as strings. Anything else passes through unchanged.
 """
 
 from __future__ import annotations
@@ -15,6 +15,9 @@ import yaml
 # Service keys that exist for `docker compose` only (Swarm builds nothing, starts in no order and
 # restarts through deploy.restart_policy).
 COMPOSE_ONLY_KEYS = ("build", "depends_on", "restart", "container_name", "pull_policy")
+# Services for one host only: edge_port holds nginx's port across nginx's own swaps, which
+# Swarm's routing mesh does for its start-first updates.
+COMPOSE_ONLY_SERVICES = ("edge_port",)
 
 
 def render(config: dict) -> dict:
@@ -24,6 +27,8 @@ def render(config: dict) -> dict:
         "version": "3.9",
         **{k: v for k, v in config.items() if not k.startswith("x-")},
     }
+    for name in COMPOSE_ONLY_SERVICES:
+        stack.get("services", {}).pop(name, None)
     for service in stack.get("services", {}).values():
         for key in COMPOSE_ONLY_KEYS:
             service.pop(key, None)

@@ -61,8 +61,9 @@ def remove_images(tags: tuple[str, ...], ids: set[str]) -> None:
 
 @pytest.fixture(scope="module")
 def releases(deployer):
-    """A by `release`; B the same commit plus an expand migration; BROKEN: B whose web never
-    becomes healthy. B and BROKEN are images made here, recorded with `register`. Afterwards,
+    """A by `release`; B the same commit plus an expand migration and an nginx with other files
+    (so nginx itself rolls); BROKEN: B whose web never becomes healthy. B and BROKEN are images
+    made here, recorded with `register`. Afterwards,
     pass or fail, the stages go and then the images and tags made here (this teardown runs
     before the deployer's, and a container keeps its image)."""
     tags = (A, B, BROKEN)
@@ -71,9 +72,10 @@ def releases(deployer):
         assert deployer("release", "--tag", A).returncode == 0
         assert deployer("release", "--tag", B).returncode == 0
         made |= image_ids(tags)  # B's web before the expand build takes its tag
-        for name, tag, base in (("expand", B, B), ("broken", BROKEN, B)):
-            docker("build", "-q", "-t", f"textclf-web:{tag}", "--build-arg",
-                   f"BASE=textclf-web:{base}", str(HERE / name))  # fmt: skip
+        for name, image, tag in (("expand", "web", B), ("broken", "web", BROKEN),
+                                 ("edge", "nginx", B)):  # fmt: skip
+            docker("build", "-q", "-t", f"textclf-{image}:{tag}", "--build-arg",
+                   f"BASE=textclf-{image}:{B}", str(HERE / name))  # fmt: skip
         for image in ("algorithm", "nginx"):
             docker("tag", f"textclf-{image}:{B}", f"textclf-{image}:{BROKEN}")
         for tag in (B, BROKEN):
@@ -234,9 +236,16 @@ def test_a_rolling_deploy_under_load_keeps_serving_and_a_training_spans_it(
             stop_seen["at"] = time.time()
 
     rolled_from = time.time()
-    code, _ = under_load(deployer, figures, "roll_a_to_b", "deploy", "staging", B, on_line=on_line)
+    code, lines = under_load(
+        deployer, figures, "roll_a_to_b", "deploy", "staging", B, on_line=on_line
+    )
     assert code == 0
-    assert last_deploy(deployer, "staging")["outcome"] == "succeeded"
+    record = last_deploy(deployer, "staging")
+    assert record["outcome"] == "succeeded"
+    # nginx itself was replaced under the load (which saw no failure): beside the old one.
+    assert "nginx: rolled in" in "\n".join(line for _, line in lines)
+    assert record["nginx"] == "rolled beside the old one"
+    assert record["images"]["nginx"] == deployer.manifest(B)["images"]["nginx"]["id"]
 
     deadline = time.monotonic() + 1800
     while True:
@@ -305,4 +314,6 @@ def test_an_explicit_rollback_under_load_returns_to_the_previous_release(
     images = deployer.manifest(A)["images"]
     assert record["images"]["web"] == images["web"]["id"]
     assert record["images"]["algorithm_celery"] == images["algorithm"]["id"]
+    assert record["images"]["nginx"] == images["nginx"]["id"]
+    assert record["nginx"] == "rolled beside the old one"
     assert f"release:  {A}" in deployer("status", "staging").stdout

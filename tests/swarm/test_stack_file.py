@@ -84,3 +84,14 @@ def test_every_file_variable_names_a_secret_the_service_gets(rendered):
         command = " ".join(service.get("command") or [])
         wanted |= set(re.findall(r"/run/secrets/(\w+)", command))
         assert wanted == granted, (name, wanted, granted)
+
+
+def test_nginx_publishes_its_own_port_in_swarm(rendered):
+    """On one host nginx lives in edge_port's network namespace; Swarm's routing mesh holds the
+    port instead, so the stack has no edge_port and nginx its own network and port."""
+    stack, _, _ = rendered
+    assert "edge_port" not in stack["services"]
+    nginx = stack["services"]["nginx"]
+    assert "network_mode" not in nginx
+    assert list(nginx["networks"]) == ["edge"]
+    assert [port["target"] for port in nginx["ports"]] == [80]

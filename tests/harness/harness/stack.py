@@ -79,9 +79,13 @@ class Stack:
 
     def address(self, service: str) -> str:
         """The service container's IP on a network the host can reach (one with a gateway: the
-        host has no route into `internal` networks), for traffic that skips the published port."""
-        inspected = self.run("docker", "inspect", "--format", _NETWORKS_FORMAT,
-                             self.container_id(service))  # fmt: skip
+        host has no route into `internal` networks), for traffic that skips the published port.
+        A container in another's network namespace (nginx in edge_port's) has that one's."""
+        container = self.container_id(service)
+        mode = self.run("docker", "inspect", "--format", "{{.HostConfig.NetworkMode}}", container)
+        if mode.stdout.strip().startswith("container:"):
+            container = mode.stdout.strip().removeprefix("container:")
+        inspected = self.run("docker", "inspect", "--format", _NETWORKS_FORMAT, container)
         for network in inspected.stdout.split():
             ip, gateway = network.split(",")
             if ip and gateway:

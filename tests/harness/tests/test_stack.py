@@ -71,3 +71,9 @@ def test_a_side_container_left_by_a_killed_run_does_not_break_the_next_start(sta
     assert leftovers(stack) == []
     gone = subprocess.run(["docker", "inspect", side], capture_output=True, text=True)
     assert gone.returncode != 0
+
+
+def test_a_service_in_another_ones_network_namespace_has_that_ones_address(stack):
+    both = dataclasses.replace(stack, services=("server", "sidecar"))
+    with both.running():
+        assert both.address("sidecar") == both.address("server")
