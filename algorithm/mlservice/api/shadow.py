@@ -33,7 +33,10 @@ log = structlog.get_logger(__name__)
 
 # Batches waiting for the shadow thread; beyond this a sample is dropped, never waited for.
 QUEUE_MAX = 64
+# Counts go to Postgres at most this often per process (each flush is a connection of its own),
+# and once the queue has been quiet this long.
 _FLUSH_SECONDS = 1.0
+_FLUSH_NOW = object()  # a queue item: flush what is pending (drain)
 
 
 class ShadowScorer:
@@ -65,6 +68,8 @@ class ShadowScorer:
     def drain(self, timeout: float = 10.0) -> None:
         """Wait until every queued batch is scored and flushed (tests)."""
         deadline = time.monotonic() + timeout
+        if self._pid == os.getpid():  # the thread runs: it flushes once it reaches this
+            self._queue.put(_FLUSH_NOW, timeout=timeout)
         while self._queue.unfinished_tasks and time.monotonic() < deadline:
             time.sleep(0.02)
 
@@ -85,8 +90,11 @@ class ShadowScorer:
                 self._flush_quietly()
                 continue
             try:
+                if item is _FLUSH_NOW:
+                    self._flush_quietly()
+                    continue
                 self._score(*item)
-                if self._queue.empty() or time.monotonic() - self._last_flush >= _FLUSH_SECONDS:
+                if time.monotonic() - self._last_flush >= _FLUSH_SECONDS:
                     self._flush_quietly()
             except Exception:  # a bug or a refused candidate must not end the thread
                 log.exception("Shadow scoring failed")

@@ -1,6 +1,8 @@
 """Shadow scoring: a waiting candidate also scores sampled live predictions, off the answer's
 path; its agreement with production is counted per label and shown on its record."""
 
+import time
+
 import pytest
 
 from mlservice import create_app, db
@@ -72,3 +74,30 @@ def test_a_zero_share_scores_nothing(client, settings, trained_model):
     client.post("/predict", json={"texts": TEXTS})
     client.application.extensions["shadow"].drain()
     assert client.get(f"/models/{candidate}").get_json()["shadow"] == []
+
+
+def test_a_stream_of_predictions_is_recorded_in_a_few_flushes(
+    shadow_app, settings, trained_model, monkeypatch
+):
+    """Each flush is a Postgres connection of its own: a steady stream of sampled predictions is
+    recorded about once a second, not once per prediction (and nothing is lost)."""
+    from mlservice.api import shadow
+
+    flushes = []
+    record = shadow.add_agreement
+    monkeypatch.setattr(shadow, "add_agreement", lambda *a: (flushes.append(1), record(*a)))
+    _stored(settings, trained_model, promote=True)
+    candidate = _stored(settings, trained_model, promote=False)
+    client = authenticated(shadow_app.test_client())
+
+    started = time.monotonic()
+    for _ in range(40):
+        client.post("/predict", json={"text": TEXTS[0]})
+        time.sleep(0.01)  # live traffic: the scorer's queue empties between predictions
+    seconds = time.monotonic() - started
+    shadow_app.extensions["shadow"].drain()
+
+    (entry,) = client.get(f"/models/{candidate}").get_json()["shadow"]
+    assert entry["scored"] == 40
+    # One flush when the stream starts, then one a second at most, and the drain's.
+    assert len(flushes) <= seconds + 2, (len(flushes), seconds)
