@@ -18,7 +18,8 @@ class Crash(BaseException):
 
 class FakeServer:
     """Just enough of /api/data/: all-or-nothing bulk POST with per-index errors, the
-    label/search filter with a count, and keyset pages."""
+    label/search filter with a count (a search's capped at `search_count_cap`, as the server's
+    DATA_SEARCH_COUNT_CAP does), and keyset pages."""
 
     def __init__(self) -> None:
         self.rows: list[dict[str, str]] = []
@@ -26,6 +27,7 @@ class FakeServer:
         self.crash_before_commit_on_post: int | None = None
         self.crash_after_commit_on_post: int | None = None
         self.reject_marker = "SERVER-REJECT"
+        self.search_count_cap = 1000
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         url = urlsplit(str(request.url))
@@ -72,7 +74,12 @@ class FakeServer:
             if row["label"] == query.get("label", row["label"])
             and query.get("search", "").lower() in row["text"].lower()
         ]
-        return httpx.Response(200, json={"count": len(matching), "results": matching[:1]})
+        count, exact = len(matching), True
+        if query.get("search") and count > self.search_count_cap:
+            count, exact = self.search_count_cap, False
+        return httpx.Response(
+            200, json={"count": count, "count_exact": exact, "results": matching[:1]}
+        )
 
 
 @pytest.fixture

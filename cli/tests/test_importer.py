@@ -91,6 +91,19 @@ def test_resume_after_a_crash_after_the_server_saved_sends_no_duplicates(server,
     assert len(texts) == len(set(texts)) == 9
 
 
+def test_resume_refuses_to_guess_when_the_server_cannot_count_the_probe(server, client, store):
+    rows = [Row(index + 2, "same text", "libs") for index in range(6)]
+    server.search_count_cap = 3  # more rows look like the last one than a search counts
+    server.crash_after_commit_on_post = 2
+    with pytest.raises(Crash):
+        run(client, store, rows, batch_size=2)
+    assert len(server.rows) == 4
+
+    with pytest.raises(ImportStateError, match="--skip-existing"):
+        run(client, store, rows, batch_size=2, resume=True)
+    assert len(server.rows) == 4  # nothing sent twice
+
+
 def test_resume_after_an_api_error(server, client, store):
     rows = make_rows(10)
     original = server._post

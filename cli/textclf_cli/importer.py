@@ -8,6 +8,8 @@ last row: if the client dies after sending a batch but before reading the answer
 --resume asks the server whether that row count grew, i.e. whether the batch was saved.
 A finished import keeps its record: running it again by mistake is refused.
 (Exact unless another client adds the same text under the same label at the same moment.)
+A search counts only so far on the server (DATA_SEARCH_COUNT_CAP): when more rows than that look
+like the probe, the resume cannot tell, and says so instead of guessing.
 """
 
 from __future__ import annotations
@@ -105,11 +107,13 @@ def server_rows(client: Client, page_size: int = 1000) -> Iterator[dict[str, Any
         path = client.relative(page["next"]) if page.get("next") else None
 
 
-def _matches(client: Client, item: dict[str, str]) -> int:
+def _matches(client: Client, item: dict[str, str]) -> int | None:
+    """How many rows on the server look like `item`; None when more than the server counts."""
     query = urlencode(
         {"label": item["label"], "search": item["text"][:PROBE_PREFIX], "page_size": 1}
     )
-    return int(client.get(f"/api/data/?{query}")["count"])
+    page = client.get(f"/api/data/?{query}")
+    return int(page["count"]) if page.get("count_exact", True) else None
 
 
 def _index_errors(error: ApiError, size: int) -> dict[int, str]:
@@ -269,7 +273,15 @@ class Importer:
         flight = state.in_flight
         if not flight:
             return
-        if _matches(self.client, flight["probe"]) > flight["matches_before"]:
+        before, now = flight["matches_before"], _matches(self.client, flight["probe"])
+        if before is None or now is None:
+            raise ImportStateError(
+                "cannot tell whether the batch sent just before the interruption was saved: more "
+                "rows on the server look like its last row than the server counts in a search; "
+                "import the file again with --skip-existing, which leaves out the rows already "
+                "there"
+            )
+        if now > before:
             pending = Pending(rejected=flight["rejected"], skipped=flight["skipped"])
             self._commit(state, through=flight["through"], added=flight["size"], pending=pending)
         else:

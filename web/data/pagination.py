@@ -8,6 +8,13 @@
 
 page_size works the same in both: an integer >= 1, capped at DATA_MAX_PAGE_SIZE.
 
+A search (?search=) in page mode counts its matches only up to DATA_SEARCH_COUNT_CAP, or up to
+the requested page's end when that is further: a substring has no index that could count its
+matches, so an exact count reads every one of them (hundreds of thousands for a common word),
+while the page itself needs only the first few. Past the cap, `count` is the cap and
+`count_exact` is false: "more than `count` match". Every page still knows whether a next one
+exists, so paging on past the cap works.
+
 No page carries more than DATA_MAX_RESPONSE_BYTES of texts (1,000 texts of TEXT_MAX_LENGTH
 would be ~100 MB, held in memory several times over while the response is built). The page
 query itself sums the texts' stored sizes in id order (a window over OCTET_LENGTH, which reads
@@ -20,19 +27,26 @@ never read from the database either:
   is a 400 that says to ask for a smaller page_size or to page with ?cursor=.
 """
 
+from functools import partial
+
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Case, F, Func, IntegerField, Q, QuerySet, Sum, TextField, When, Window
 from django.db.models.expressions import RowRange
+from django.utils.functional import cached_property
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import Cursor, CursorPagination, PageNumberPagination
 from rest_framework.request import Request
+from rest_framework.response import Response
 
 from data.models import Data
 
 CURSOR_QUERY_PARAM = "cursor"
 PAGE_QUERY_PARAM = "page"
 PAGE_SIZE_QUERY_PARAM = "page_size"
+SEARCH_QUERY_PARAM = "search"
+# Beyond any table's row count, and with LIMIT count + 1 still within Postgres's bigint.
+_MAX_COUNT = 2**62
 
 
 class _StrictPageSize:
@@ -51,7 +65,29 @@ class _StrictPageSize:
 
 
 class _CappedPaginator(Paginator):
-    """Django's paginator, whose pages are read with texts_within_cap and refused over it."""
+    """Django's paginator, whose pages are read with texts_within_cap and refused over it, and
+    which counts at most `count_up_to` + 1 rows when given a bound."""
+
+    def __init__(self, object_list, per_page, *, count_up_to: int | None = None) -> None:
+        super().__init__(object_list, per_page)
+        self.count_up_to = count_up_to
+
+    @cached_property
+    def count(self) -> int:
+        """The rows, or `count_up_to` + 1 when there are more: enough to know that a page
+        within the bound exists and whether another follows it."""
+        if self.count_up_to is None:
+            return super().count
+        # Unordered: ORDER BY id would let the planner walk the primary key for a rare term.
+        return self.object_list.order_by()[: self.count_up_to + 1].count()
+
+    @property
+    def count_exact(self) -> bool:
+        return self.count_up_to is None or self.count <= self.count_up_to
+
+    @property
+    def reported_count(self) -> int:
+        return self.count if self.count_exact else self.count_up_to
 
     def page(self, number):
         page = super().page(number)
@@ -80,9 +116,35 @@ class DataPagination(_StrictPageSize, PageNumberPagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         raw = request.query_params.get(self.page_query_param)
-        if raw is not None:
-            _positive_int(raw, self.page_query_param)
+        number = 1 if raw is None else _positive_int(raw, self.page_query_param)
+        count_up_to = None
+        if request.query_params.get(SEARCH_QUERY_PARAM):
+            page_end = min(number * self.get_page_size(request), _MAX_COUNT)
+            count_up_to = max(settings.DATA_SEARCH_COUNT_CAP, page_end)
+        self.django_paginator_class = partial(_CappedPaginator, count_up_to=count_up_to)
         return super().paginate_queryset(queryset, request, view)
+
+    def get_paginated_response(self, data) -> Response:
+        paginator = self.page.paginator
+        return Response(
+            {
+                "count": paginator.reported_count,
+                "count_exact": paginator.count_exact,
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        paginated = super().get_paginated_response_schema(schema)
+        paginated["properties"]["count_exact"] = {
+            "type": "boolean",
+            "description": "False when more than `count` rows match: a search counts its "
+            "matches only up to DATA_SEARCH_COUNT_CAP (or the requested page's end).",
+        }
+        paginated["required"] = [*paginated.get("required", []), "count_exact"]
+        return paginated
 
 
 class DataCursorPagination(_StrictPageSize, CursorPagination):

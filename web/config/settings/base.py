@@ -274,6 +274,8 @@ TEXT_MAX_LENGTH = env_int("TEXT_MAX_LENGTH", 100_000)
 DATA_BULK_MAX_ITEMS = env_int("DATA_BULK_MAX_ITEMS", 1000)
 DATA_PAGE_SIZE = env_int("DATA_PAGE_SIZE", 50)
 DATA_MAX_PAGE_SIZE = env_int("DATA_MAX_PAGE_SIZE", 1000)
+# A search in page mode counts its matches up to here (data.pagination says why).
+DATA_SEARCH_COUNT_CAP = env_int("DATA_SEARCH_COUNT_CAP", 1000, minimum=1)
 # A list page stops early once its texts add up to this many bytes (data.pagination).
 DATA_MAX_RESPONSE_BYTES = env_int("DATA_MAX_RESPONSE_BYTES", 8 * 1024 * 1024, minimum=1)
 # POST /api/data/import/: rows per file, and what an .xlsx may unpack to (its XML is parsed

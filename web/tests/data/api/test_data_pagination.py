@@ -77,7 +77,73 @@ def test_page_past_the_end_is_404(api_client, rows, huge):
 def test_empty_table_is_one_empty_page(api_client):
     assert api_client.get(URL).json() == {
         "count": 0,
+        "count_exact": True,
         "next": None,
         "previous": None,
         "results": [],
     }
+
+
+# A search counts its matches up to DATA_SEARCH_COUNT_CAP (or the requested page's end).
+
+
+@pytest.fixture
+def matches():
+    """12 rows that `?search=needle` finds, and 3 that it does not."""
+    found = Data.objects.bulk_create(
+        [Data(text=f"needle {index}", label="libs") for index in range(12)]
+    )
+    Data.objects.bulk_create([Data(text=f"hay {index}", label="libs") for index in range(3)])
+    return found
+
+
+def test_a_search_under_the_cap_is_counted_exactly(api_client, matches, settings):
+    settings.DATA_SEARCH_COUNT_CAP = 12
+
+    body = api_client.get(f"{URL}?search=needle&page_size=5").json()
+
+    assert (body["count"], body["count_exact"]) == (12, True)
+
+
+def test_a_search_over_the_cap_says_more_than_the_cap_match(api_client, matches, settings):
+    settings.DATA_SEARCH_COUNT_CAP = 10
+
+    body = api_client.get(f"{URL}?search=needle&page_size=5").json()
+
+    assert (body["count"], body["count_exact"]) == (10, False)
+    assert [row["id"] for row in body["results"]] == [row.id for row in matches[:5]]
+
+
+def test_pages_of_a_search_walk_past_the_cap(api_client, matches, settings):
+    settings.DATA_SEARCH_COUNT_CAP = 4
+    seen, counts = [], []
+    url = f"{URL}?search=needle&page_size=5"
+    while url:
+        body = api_client.get(url).json()
+        seen += [row["id"] for row in body["results"]]
+        counts.append((body["count"], body["count_exact"]))
+        url = body["next"]
+
+    assert seen == [row.id for row in matches]
+    # Each page counts up to its own end: the last one knows the total.
+    assert counts == [(5, False), (10, False), (12, True)]
+
+
+@pytest.mark.parametrize("page", ["4", "99999999999999999999999999999999"])
+def test_a_search_page_past_the_matches_is_a_404(api_client, matches, settings, page):
+    settings.DATA_SEARCH_COUNT_CAP = 4
+
+    response = api_client.get(f"{URL}?search=needle&page_size=5&page={page}")
+
+    assert response.status_code == 404
+    assert "detail" in response.json()
+
+
+def test_lists_without_a_search_count_every_row(api_client, matches, settings):
+    settings.DATA_SEARCH_COUNT_CAP = 4
+
+    whole = api_client.get(f"{URL}?page_size=5").json()
+    by_label = api_client.get(f"{URL}?label=libs&page_size=5").json()
+
+    assert (whole["count"], whole["count_exact"]) == (15, True)
+    assert (by_label["count"], by_label["count_exact"]) == (15, True)
