@@ -28,3 +28,12 @@ def ratio_row(section: str, name: str, total_ms: float, own_ms: float, max_ratio
     ratio = total_ms / own_ms
     measured = f"{total_ms:.2f} ms / {own_ms:.2f} ms = {ratio:.2f}x"
     return Row(section, name, measured, target, ratio <= max_ratio)
+
+
+def pause_for_rate(target_per_second: float, unpaced_per_second: float) -> int:
+    """Whole milliseconds (wrk's unit) to wait before each request so that one connection that
+    answers `unpaced_per_second` requests a second without pauses sends about
+    `target_per_second`; 0 when it cannot go that fast anyway."""
+    if target_per_second <= 0 or unpaced_per_second <= 0:
+        return 0
+    return max(0, round(1000 / target_per_second - 1000 / unpaced_per_second))

@@ -38,8 +38,10 @@ def post_bodies(
     headers: dict[str, str],
     concurrency: int,
     seconds: float,
+    pause_ms: int = 0,
 ) -> LoadResult:
-    """POST the JSON `bodies` in turn to `url` for `seconds` with `concurrency` connections."""
+    """POST the JSON `bodies` in turn to `url` for `seconds` with `concurrency` connections,
+    each waiting `pause_ms` before each request (0: each sends on the last answer)."""
     with tempfile.NamedTemporaryFile("w", suffix=".jsonl", encoding="utf-8") as bodies_file:
         bodies_file.write("\n".join(bodies) + "\n")
         bodies_file.flush()
@@ -57,7 +59,7 @@ def post_bodies(
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         completed = subprocess.run(
             command,
-            env={"BENCH_BODIES": bodies_file.name},
+            env={"BENCH_BODIES": bodies_file.name, "BENCH_PAUSE_MS": str(pause_ms)},
             check=True,
             capture_output=True,
             text=True,

@@ -6,6 +6,12 @@
 - nginx: the product's path, nginx -> web (token auth, validation, throttle) -> algorithm.
 All three serve the current model (linear_svc on the whole real corpus). Each target is first
 warmed up (every gunicorn worker loads the model on its first request).
+
+Then the ML API once more, directly, from one connection paced to the rate the product's path
+reached at concurrency 8: behind web the ML API is not the bottleneck, so its requests arrive
+one at a time and each wakes an idle worker, which costs it more CPU per request than the
+direct rows' back-to-back load does (BENCHMARKS.md, 2026-12-04). That row is the ML API's own
+CPU at the arrival rate it sees behind web, the second denominator of the CPU ratio.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ MAX_P99_AT_8 = 0.025
 # CPU of one prediction over every layer of the product's path (nginx, web, the ML API, Redis,
 # the Docker engine), against the ML API's own CPU per prediction in the direct row.
 MAX_CPU_TIMES_ML_API = 2.0
+PACED_LIKE_CONCURRENCY = 8  # the paced row matches the product's path at this concurrency
 _TEXTS = 1000
 _WARM_UP_SECONDS = 2
 SERVICES = ("nginx", "web", "algorithm", "peers", "db", "redis")
@@ -100,7 +107,42 @@ def run(ctx: Context) -> list[Row]:
                 _cpu_ratio_row(results["nginx", c], results["direct", c], concurrency=c)
                 for c in ctx.config.http_concurrency
             ]
-    return rows
+    return rows + _paced_rows(ctx, targets[1], bodies, meter, results)
+
+
+def _paced_rows(
+    ctx: Context,
+    direct: Target,
+    bodies: list[str],
+    meter: CpuMeter,
+    results: dict[tuple[str, int], Measurement],
+) -> list[Row]:
+    path, unpaced = results.get(("nginx", PACED_LIKE_CONCURRENCY)), results.get(("direct", 1))
+    if path is None or unpaced is None:
+        return []
+    pause = cpu_ratio.pause_for_rate(
+        path.load.requests_per_second, unpaced.load.requests_per_second
+    )
+    paced = _post(
+        ctx, direct, bodies, meter, concurrency=1, seconds=ctx.config.http_seconds, pause=pause
+    )
+    like = f"the rate of nginx → web → algorithm at concurrency {PACED_LIKE_CONCURRENCY}"
+    total = cpu_ratio.per_request_ms(path.cpu_seconds, path.load.requests)
+    own = cpu_ratio.per_request_ms(paced.cpu_seconds, paced.load.requests, only="algorithm")
+    ratio_name = (
+        f"nginx → web → algorithm, concurrency {PACED_LIKE_CONCURRENCY}: CPU per prediction, all "
+        "layers, against the ML API's own at the same arrival rate (paced direct)"
+    )
+    ratio = cpu_ratio.ratio_row(SECTION, ratio_name, total, own, MAX_CPU_TIMES_ML_API)
+    return [
+        Row(
+            SECTION,
+            f"algorithm API, direct, one connection paced ({pause} ms before each request) "
+            f"to {like}",
+            _describe(paced),
+        ),
+        ratio,
+    ]
 
 
 def _cpu_ratio_row(path: Measurement, direct: Measurement, *, concurrency: int) -> Row:
@@ -121,11 +163,17 @@ def _post(
     *,
     concurrency: int,
     seconds: float,
+    pause: int = 0,
 ) -> Measurement:
     started_at = datetime.now(UTC)
     meter.start()
     result = load.post_bodies(
-        target.url, bodies, headers=target.headers, concurrency=concurrency, seconds=seconds
+        target.url,
+        bodies,
+        headers=target.headers,
+        concurrency=concurrency,
+        seconds=seconds,
+        pause_ms=pause,
     )
     cpu_seconds = meter.stop()
     boots = ctx.stack.gunicorn_boots(GUNICORN_SERVICES, since=started_at, until=datetime.now(UTC))

@@ -1,7 +1,7 @@
 """The CPU ratio rows of the HTTP section: every layer of the product's path against the ML
 API's own CPU per prediction in the direct run."""
 
-from bench.cpu_ratio import per_request_ms, ratio_row
+from bench.cpu_ratio import pause_for_rate, per_request_ms, ratio_row
 
 
 def test_the_path_sums_every_layer_but_the_idle_peers_app():
@@ -28,3 +28,11 @@ def test_a_run_without_requests_has_no_ratio():
 
     assert row.passed is False
     assert "no ratio" in row.measured
+
+
+def test_the_pause_paces_one_connection_to_the_path_s_rate():
+    # Unpaced, a request takes 2 ms; at 200 req/s one leaves 5 ms: wait 3 ms before each.
+    assert pause_for_rate(200.0, 500.0) == 3
+    # Already slower than the target: no pause. No reference: no pause.
+    assert pause_for_rate(800.0, 500.0) == 0
+    assert pause_for_rate(0.0, 500.0) == 0
