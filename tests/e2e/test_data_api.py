@@ -68,3 +68,20 @@ def test_an_oversized_body_is_refused_by_nginx_with_json(api):
     )
     assert response.status_code == 413
     assert "detail" in response.json()
+
+
+def test_a_common_search_counts_up_to_the_cap_and_pages_on(api, loaded_corpus):
+    """A search counts its matches up to DATA_SEARCH_COUNT_CAP (1,000 in the stack) or to the
+    requested page's end, and says when it stopped there."""
+    term = "package"
+    assert sum(term in row["text"].lower() for row in loaded_corpus.train) > 1500
+
+    first = api.get("/api/data/", params={"search": term, "page_size": 50}).json()
+    deep = api.get("/api/data/", params={"search": term, "page_size": 50, "page": 30}).json()
+    by_label = api.get("/api/data/", params={"label": loaded_corpus.train[0]["label"]}).json()
+
+    assert (first["count"], first["count_exact"], len(first["results"])) == (1000, False, 50)
+    assert all(term in row["text"].lower() for row in first["results"])
+    assert (deep["count"], deep["count_exact"], len(deep["results"])) == (1500, False, 50)
+    assert first["next"] and deep["next"]
+    assert by_label["count_exact"] is True
