@@ -15,11 +15,11 @@ the list passes its limit, as before.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 
 from django.conf import settings
 from django.db import connections
+from textclf_ops.process_thread import ProcessThread
 
 logger = logging.getLogger(__name__)
 
@@ -29,16 +29,17 @@ class _Merger:
 
     def __init__(self) -> None:
         self._wake = threading.Event()
-        self._lock = threading.Lock()
-        self._pid: int | None = None
+        self._thread = ProcessThread(
+            self._run, name="search-index-merge", before_start=self._new_wake
+        )
 
     def request(self) -> None:
-        with self._lock:
-            if self._pid != os.getpid():  # first use in this process, or a forked child
-                self._pid = os.getpid()
-                self._wake = threading.Event()
-                threading.Thread(target=self._run, name="search-index-merge", daemon=True).start()
+        self._thread.ensure_started()
         self._wake.set()
+
+    def _new_wake(self) -> None:
+        # Not the parent's event, which a forked child may have inherited set.
+        self._wake = threading.Event()
 
     def _run(self) -> None:
         wake = self._wake

@@ -14,15 +14,14 @@ newer than production (store/artifact_db.sync); no link, no shadow scoring.
 
 from __future__ import annotations
 
-import os
 import queue
 import random
-import threading
 import time
 from collections import Counter
 
 import psycopg
 import structlog
+from textclf_ops.process_thread import ProcessThread
 
 from mlservice.config import Settings
 from mlservice.ml.predictors import make_predictor, prediction_rows
@@ -44,8 +43,7 @@ class ShadowScorer:
         self._settings = settings
         self._share = settings.shadow_share
         self._rng = rng or random.Random()  # noqa: S311 - sampling, not security
-        self._lock = threading.Lock()
-        self._pid: int | None = None
+        self._thread = ProcessThread(self._run, name="shadow-scorer")
         self._queue: queue.Queue = queue.Queue(maxsize=QUEUE_MAX)
         self._loaded: tuple[str, object] | None = None
         # (candidate, production, label) -> [scored, agreed], not yet in Postgres
@@ -59,7 +57,7 @@ class ShadowScorer:
         candidate = artifacts.candidate_version(self._settings.models_dir)
         if candidate is None or candidate == production_version:
             return
-        self._ensure_started()
+        self._thread.ensure_started()
         try:
             self._queue.put_nowait((candidate, production_version, texts, labels))
         except queue.Full:
@@ -68,19 +66,10 @@ class ShadowScorer:
     def drain(self, timeout: float = 10.0) -> None:
         """Wait until every queued batch is scored and flushed (tests)."""
         deadline = time.monotonic() + timeout
-        if self._pid == os.getpid():  # the thread runs: it flushes once it reaches this
+        if self._thread.running_here:  # it flushes once it reaches this
             self._queue.put(_FLUSH_NOW, timeout=timeout)
         while self._queue.unfinished_tasks and time.monotonic() < deadline:
             time.sleep(0.02)
-
-    def _ensure_started(self) -> None:
-        if self._pid == os.getpid():
-            return
-        with self._lock:
-            if self._pid == os.getpid():
-                return
-            self._pid = os.getpid()
-            threading.Thread(target=self._run, name="shadow-scorer", daemon=True).start()
 
     def _run(self) -> None:
         while True:

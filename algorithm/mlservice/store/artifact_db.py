@@ -26,7 +26,6 @@ keeps serving; predictions never wait on the database.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -37,6 +36,7 @@ from pathlib import Path
 import psycopg
 import structlog
 from psycopg.rows import class_row
+from textclf_ops.process_thread import ProcessThread
 
 from mlservice.config import Settings
 from mlservice.observability import metrics
@@ -381,22 +381,18 @@ class Follower:
     def __init__(self, settings: Settings, *, interval: float) -> None:
         self._settings = settings
         self._interval = interval
-        self._lock = threading.Lock()
-        self._pid: int | None = None
+        self._thread = ProcessThread(self._run, name="model-follower", before_start=self._reset)
         self._stop = threading.Event()
         self._synced = threading.Event()
         self._last: tuple[Pointer, tuple[str, ...]] | None = None
 
     def ensure_started(self) -> None:
-        if self._pid == os.getpid():
-            return
-        with self._lock:
-            if self._pid == os.getpid():
-                return
-            self._pid = os.getpid()
-            self._last = None
-            self._synced.clear()
-            threading.Thread(target=self._run, name="model-follower", daemon=True).start()
+        self._thread.ensure_started()
+
+    def _reset(self) -> None:
+        # A forked child inherits its parent's record of the last sync, not its thread.
+        self._last = None
+        self._synced.clear()
 
     def wait_synced(self, timeout: float) -> bool:
         """Whether a first sync has completed within `timeout` seconds (tests, start-up)."""
