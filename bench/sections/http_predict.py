@@ -107,7 +107,8 @@ def run(ctx: Context) -> list[Row]:
                 _cpu_ratio_row(results["nginx", c], results["direct", c], concurrency=c)
                 for c in ctx.config.http_concurrency
             ]
-    return rows + _paced_rows(ctx, targets[1], bodies, meter, results)
+    direct = next(target for target in targets if target.key == "direct")
+    return rows + _paced_rows(ctx, direct, bodies, meter, results)
 
 
 def _paced_rows(
@@ -126,7 +127,6 @@ def _paced_rows(
     paced = _post(
         ctx, direct, bodies, meter, concurrency=1, seconds=ctx.config.http_seconds, pause=pause
     )
-    like = f"the rate of nginx → web → algorithm at concurrency {PACED_LIKE_CONCURRENCY}"
     total = cpu_ratio.per_request_ms(path.cpu_seconds, path.load.requests)
     own = cpu_ratio.per_request_ms(paced.cpu_seconds, paced.load.requests, only="algorithm")
     ratio_name = (
@@ -137,8 +137,8 @@ def _paced_rows(
     return [
         Row(
             SECTION,
-            f"algorithm API, direct, one connection paced ({pause} ms before each request) "
-            f"to {like}",
+            f"algorithm API, direct, one connection paced ({pause} ms before each request) to "
+            f"the rate of nginx → web → algorithm at concurrency {PACED_LIKE_CONCURRENCY}",
             _describe(paced),
         ),
         ratio,
