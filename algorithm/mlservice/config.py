@@ -31,7 +31,8 @@ class Settings(LogSettings):
     # libpq's connect_timeout is whole seconds; it bounds how long a request waits for a dead
     # database before answering 503.
     database_connect_timeout: int = Field(default=3, ge=1)
-    celery_broker_url: str = "redis://redis:6379/0"
+    # A secret: in production its URL carries Redis's password (CELERY_BROKER_URL_FILE in Swarm).
+    celery_broker_url: SecretStr = SecretStr("redis://redis:6379/0")
     # Bounds connecting to and publishing on the broker when POST /train enqueues, so a dead
     # Redis costs the request a few seconds and a 503, never a hang.
     broker_connect_timeout: float = Field(default=2.0, gt=0)
@@ -152,7 +153,10 @@ class Settings(LogSettings):
             weak_secret(
                 "DATABASE_URL's password", urlsplit(self.database_url.get_secret_value()).password
             ),
-            weak_secret("CELERY_BROKER_URL's password", urlsplit(self.celery_broker_url).password),
+            weak_secret(
+                "CELERY_BROKER_URL's password",
+                urlsplit(self.celery_broker_url.get_secret_value()).password,
+            ),
         ]
         if found := [problem for problem in problems if problem]:
             raise ValueError(" ".join(found))

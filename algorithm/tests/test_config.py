@@ -8,7 +8,7 @@ from mlservice.config import ConfigError, Settings
 def test_defaults_match_the_compose_stack():
     settings = Settings.from_env({})
     assert settings.database_url.get_secret_value() == "postgres://textclf:textclf@db:5432/textclf"
-    assert settings.celery_broker_url == "redis://redis:6379/0"
+    assert settings.celery_broker_url.get_secret_value() == "redis://redis:6379/0"
     assert settings.models_dir == Path("/models")
     assert settings.model_keep_versions == 5
     assert settings.classifier == "linear_svc"
@@ -122,6 +122,15 @@ def test_secrets_can_come_from_files(tmp_path):
     assert settings.ml_service_token.get_secret_value() == "from-a-file"
 
 
+def test_the_broker_url_can_come_from_a_file_as_swarm_gives_it(tmp_path):
+    """Its password is Redis's: docker-stack.yml hands the URL over as a Swarm secret."""
+    url_file = tmp_path / "broker_url"
+    url_file.write_text(f"redis://:{STRONG}@redis:6379/0\n")
+    settings = Settings.from_env({**PRODUCTION_ENV, "CELERY_BROKER_URL": "",
+                                  "CELERY_BROKER_URL_FILE": str(url_file)})  # fmt: skip
+    assert settings.celery_broker_url.get_secret_value() == f"redis://:{STRONG}@redis:6379/0"
+
+
 def test_a_secret_and_its_file_together_are_refused_as_in_web(tmp_path):
     """The ML service used to let the file win; web refused both. One rule now."""
     token_file = tmp_path / "token"
@@ -150,6 +159,7 @@ def test_secrets_stay_out_of_the_repr():
         ml_database_password="role-secret",
         model_signing_key="key-secret",
         sentry_dsn="http://dsn-secret@sentry/1",
+        celery_broker_url="redis://:broker-secret@redis:6379/0",
     )
     assert "secret" not in repr(settings)
     assert "secret" not in str(settings)

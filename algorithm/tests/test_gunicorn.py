@@ -35,7 +35,7 @@ def run_gunicorn(settings, tmp_path, **extra_env: str):
     env = {
         **os.environ,
         "DATABASE_URL": settings.database_url.get_secret_value(),
-        "CELERY_BROKER_URL": settings.celery_broker_url,
+        "CELERY_BROKER_URL": settings.celery_broker_url.get_secret_value(),
         "MODELS_DIR": str(settings.models_dir),
         "ML_SERVICE_TOKEN": TEST_SERVICE_TOKEN,
         "PROMETHEUS_MULTIPROC_DIR": str(prometheus_dir),

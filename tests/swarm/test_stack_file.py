@@ -53,7 +53,7 @@ def test_the_services_run_the_release_from_the_registry(rendered):
 
 def test_no_secret_value_is_in_the_stack_file(rendered):
     _, secrets, text = rendered
-    assert len(secrets) == 11, sorted(secrets)
+    assert len(secrets) == 14, sorted(secrets)
     for name, value in secrets.items():
         assert len(value) >= 20, name
         assert value not in text, f"the value of {name} is in the stack file"

@@ -53,7 +53,7 @@ def _broker_client():
     client = current_app.extensions.get("readiness_broker")
     if client is None:
         client = broker.client(
-            current_app.config["SETTINGS"].celery_broker_url,
+            current_app.config["SETTINGS"].celery_broker_url.get_secret_value(),
             timeout=BROKER_CHECK_TIMEOUT_SECONDS,
         )
         current_app.extensions["readiness_broker"] = client

@@ -47,12 +47,13 @@ VISIBILITY_TIMEOUT_SECONDS = 70 * 60
 
 def celery_config(settings: Settings) -> dict:
     timeout = settings.broker_connect_timeout
+    broker_url = settings.celery_broker_url.get_secret_value()
     return {
-        "broker_url": settings.celery_broker_url,
+        "broker_url": broker_url,
         # Celery lets a CELERY_BROKER_URL environment variable override broker_url; pinning the
         # read and write URLs keeps Settings (which already read that variable) the one source.
-        "broker_read_url": settings.celery_broker_url,
-        "broker_write_url": settings.celery_broker_url,
+        "broker_read_url": broker_url,
+        "broker_write_url": broker_url,
         "broker_connection_timeout": timeout,
         "broker_transport_options": {
             "socket_connect_timeout": timeout,

@@ -60,7 +60,7 @@ def start(settings: Settings, queues: tuple[str, ...]) -> tuple[WSGIServer, thre
         str(settings.prometheus_multiproc_dir),
         metrics.WORKER_METRICS,
         extra=[
-            QueueLengthCollector(settings.celery_broker_url, queues),
+            QueueLengthCollector(settings.celery_broker_url.get_secret_value(), queues),
             WorkerUpCollector(settings.worker_heartbeat_file),
             build_info.BuildInfoCollector(),
         ],

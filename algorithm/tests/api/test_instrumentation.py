@@ -26,7 +26,7 @@ def test_errors_carry_the_request_id_too(app):
 
 def test_the_request_id_travels_to_the_worker_in_the_task_headers(client, settings):
     job_id = client.post("/train", headers={"X-Request-ID": "rid-to-celery"}).get_json()["job_id"]
-    broker = redis.Redis.from_url(settings.celery_broker_url)
+    broker = redis.Redis.from_url(settings.celery_broker_url.get_secret_value())
     (raw,) = broker.lrange("training", 0, -1)
     message = json.loads(raw)
     assert message["headers"]["task"] == "mlservice.train_model"

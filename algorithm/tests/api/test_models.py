@@ -122,7 +122,9 @@ def test_activation_is_a_503_when_no_worker_switches_in_time(
     assert "the current model is unchanged" in response.get_json()["detail"]
     assert artifacts.current_version(models_dir) == newer
     # The request went to the control queue, with the request id, and expires with the wait.
-    (raw,) = redis.Redis.from_url(settings.celery_broker_url).lrange("control", 0, -1)
+    (raw,) = redis.Redis.from_url(settings.celery_broker_url.get_secret_value()).lrange(
+        "control", 0, -1
+    )
     headers = json.loads(raw)["headers"]
     assert headers["task"] == "mlservice.activate_model"
     assert headers["request_id"] == "rid-activate"
@@ -225,7 +227,9 @@ def test_a_promotion_goes_to_the_worker_with_who_and_why(settings, conn, trained
         headers={"X-Actor": "alice"},
     )
     assert response.status_code == 503  # no worker in this test
-    (raw,) = redis.Redis.from_url(settings.celery_broker_url).lrange("control", 0, -1)
+    (raw,) = redis.Redis.from_url(settings.celery_broker_url.get_secret_value()).lrange(
+        "control", 0, -1
+    )
     message = json.loads(raw)
     assert message["headers"]["task"] == "mlservice.activate_model"
     args, kwargs, _ = json.loads(base64.b64decode(message["body"]))

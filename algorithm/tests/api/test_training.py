@@ -241,6 +241,8 @@ def test_force_must_be_a_boolean(client, body):
 def test_force_travels_with_the_job_to_the_worker(client, settings):
     response = client.post("/train", json={"force": True})
     assert response.status_code == 202
-    (raw,) = redis.Redis.from_url(settings.celery_broker_url).lrange("training", 0, -1)
+    (raw,) = redis.Redis.from_url(settings.celery_broker_url.get_secret_value()).lrange(
+        "training", 0, -1
+    )
     _, kwargs, _ = json.loads(base64.b64decode(json.loads(raw)["body"]))
     assert kwargs == {"force": True}

@@ -62,7 +62,7 @@ def running_worker(
     env = {
         **os.environ,
         "DATABASE_URL": settings.database_url.get_secret_value(),
-        "CELERY_BROKER_URL": settings.celery_broker_url,
+        "CELERY_BROKER_URL": settings.celery_broker_url.get_secret_value(),
         "MODELS_DIR": str(settings.models_dir),
         "WORKER_HEARTBEAT_FILE": str(settings.worker_heartbeat_file),
         "ML_SERVICE_TOKEN": settings.ml_service_token.get_secret_value(),

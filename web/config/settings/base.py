@@ -171,7 +171,8 @@ STORAGES = {
 }
 
 # --- cache (throttling counters) ------------------------------------------------------------
-CACHE_URL = env_str("CACHE_URL", "redis://redis:6379/1")
+# A secret: in production its URL carries Redis's password (CACHE_URL_FILE in Swarm).
+CACHE_URL = env_secret("CACHE_URL", "redis://redis:6379/1")
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",

@@ -1,12 +1,15 @@
 """Production: the same settings as local, minus every insecure default.
 
 Refuses to start without its secrets (DJANGO_SECRET_KEY, DATABASE_URL, ADMIN_PASSWORD,
-ML_SERVICE_TOKEN; each may come from a NAME_FILE) and DJANGO_ALLOWED_HOSTS, so a misconfigured
+ML_SERVICE_TOKEN, CACHE_URL's Redis password; each may come from a NAME_FILE) and
+DJANGO_ALLOWED_HOSTS, so a misconfigured
 deployment fails at boot instead of running with a guessable key. A secret that is a development
 value (textclf_ops.secrets.DEVELOPMENT_SECRETS) or too short is refused the same way, naming the
 setting.
 With its defaults, `manage.py check --deploy` reports no issues.
 """
+
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -19,6 +22,7 @@ from .base import (
     ADMIN_PASSWORD,
     ALLOWED_HOSTS,
     AUTH_PASSWORD_VALIDATORS,
+    CACHE_URL,
     DATABASE_PASSWORD,
     DATABASE_URL,
     ML_SERVICE_TOKEN,
@@ -46,6 +50,7 @@ refuse_weak(
             "DATABASE_URL's password (or DATABASE_PASSWORD)",
             DATABASE_PASSWORD or dj_database_url.parse(DATABASE_URL)["PASSWORD"],
         ),
+        weak_secret("CACHE_URL's password", urlsplit(CACHE_URL).password),
         # Set only where web_migrate creates the role; web itself logs in with DATABASE_URL.
         WEB_DATABASE_PASSWORD and weak_secret("WEB_DATABASE_PASSWORD", WEB_DATABASE_PASSWORD),
         # Humans type this one: Django's password validators judge it (ensure_admin) and it

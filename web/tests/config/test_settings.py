@@ -18,7 +18,10 @@ PRODUCTION_ENV = {
     "DATABASE_URL": "postgres://textclf_web:Jx0bq2Vd8kWm4nRt6yPz1cLf3hGs5aEu@db:5432/textclf",
     "ADMIN_PASSWORD": "a-strong-password",
     "ML_SERVICE_TOKEN": "Qm7wT2xK9pLr4vNz8bHc3jFd6sYg1eUa",
+    "CACHE_URL": "redis://:Rb5nK2wQ8xLp3Vt7Zc9Hm4Jd6Sf1Ga0E@redis:6379/1",
 }
+# What a missing one is called in the refusal: the cache URL's default has no password.
+REQUIRED_AS = {"CACHE_URL": "CACHE_URL's password"}
 # Settings the host's environment (e.g. the Makefile's DATABASE_URL) must not leak into.
 OWN_PREFIXES = ("DJANGO_", "ADMIN_", "DATABASE_", "ML_SERVICE_", "SENTRY_", "CACHE_")
 
@@ -54,7 +57,9 @@ def test_production_fails_fast_without_a_required_setting(missing):
     result = import_settings("config.settings.production", **environ)
 
     assert result.returncode != 0
-    assert f"The {missing} environment variable is required" in result.stderr
+    assert f"The {REQUIRED_AS.get(missing, missing)} environment variable is required" in (
+        result.stderr
+    )
 
 
 def test_check_deploy_is_clean_with_production_defaults():
@@ -95,7 +100,8 @@ def test_production_can_run_over_plain_http_when_told_to():
 
 def test_production_reads_secrets_from_files(tmp_path):
     files = {}
-    for name in ("DJANGO_SECRET_KEY", "ADMIN_PASSWORD", "ML_SERVICE_TOKEN", "DATABASE_URL"):
+    for name in ("DJANGO_SECRET_KEY", "ADMIN_PASSWORD", "ML_SERVICE_TOKEN", "DATABASE_URL",
+                 "CACHE_URL"):  # fmt: skip
         path = tmp_path / name.lower()
         path.write_text(f"{PRODUCTION_ENV[name]}\n")
         files[f"{name}_FILE"] = str(path)
@@ -108,15 +114,16 @@ def test_production_reads_secrets_from_files(tmp_path):
     }
     expression = (
         "(s.SECRET_KEY == {key!r}, s.ADMIN_PASSWORD, s.ML_SERVICE_TOKEN,"
-        " s.DATABASES['default']['USER'], s.DATABASES['default']['PASSWORD'])"
-    ).format(key=PRODUCTION_ENV["DJANGO_SECRET_KEY"])
+        " s.DATABASES['default']['USER'], s.DATABASES['default']['PASSWORD'],"
+        " s.CACHES['default']['LOCATION'] == {cache!r})"
+    ).format(key=PRODUCTION_ENV["DJANGO_SECRET_KEY"], cache=PRODUCTION_ENV["CACHE_URL"])
 
     result = import_settings("config.settings.production", expression, **environ)
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == (
         "(True, 'a-strong-password', 'Qm7wT2xK9pLr4vNz8bHc3jFd6sYg1eUa', 'textclf_web',"
-        " 'from-a-file-Xk3n9Qw2Lp8Rt5Vz7Bm4')"
+        " 'from-a-file-Xk3n9Qw2Lp8Rt5Vz7Bm4', True)"
     )
 
 
@@ -166,6 +173,18 @@ WEAK_SECRETS = [
     ),
     pytest.param(
         "ADMIN_PASSWORD", "admin", "ADMIN_PASSWORD is a development value", id="admin-admin"
+    ),
+    pytest.param(
+        "CACHE_URL",
+        "redis://redis:6379/1",
+        "CACHE_URL's password environment variable is required",
+        id="cache-url-from-compose-without-password",
+    ),
+    pytest.param(
+        "CACHE_URL",
+        "redis://:short@redis:6379/1",
+        "CACHE_URL's password must be at least 32 characters",
+        id="cache-password-too-short",
     ),
 ]
 
