@@ -81,9 +81,17 @@ def test_nothing_holding_a_secret_starts(weak_stack):
                 "DATABASE_URL's password (or DATABASE_PASSWORD) is a development value",
                 "WEB_DATABASE_PASSWORD is a development value",
                 "ADMIN_PASSWORD is a development value",
+                "CACHE_URL's password is a development value",
             ),
         ),
-        ("web", ("DJANGO_SECRET_KEY", "DATABASE_URL's password (or DATABASE_PASSWORD)")),
+        (
+            "web",
+            (
+                "DJANGO_SECRET_KEY",
+                "DATABASE_URL's password (or DATABASE_PASSWORD)",
+                "CACHE_URL's password",
+            ),
+        ),
         ("algorithm_migrate", ("ML_SERVICE_TOKEN", "MODEL_SIGNING_KEY", "DATABASE_URL's password")),
         ("algorithm", ("ML_SERVICE_TOKEN", "MODEL_SIGNING_KEY", "DATABASE_URL's password")),
         ("algorithm_celery", ("MODEL_SIGNING_KEY", "CELERY_BROKER_URL's password")),
