@@ -465,8 +465,12 @@ def _fit(
     ):
         classifier.fit(features, kept_labels)
     del features
-    pipeline = Pipeline([("vectorizer", vectorizer), ("classifier", classifier)])
-    return pipeline, excluded, len(kept_texts)
+    return fitted_pipeline(vectorizer, classifier), excluded, len(kept_texts)
+
+
+def fitted_pipeline(vectorizer: Any, classifier: Any) -> Pipeline:
+    """A fitted vectorizer and classifier as the one predictor a training run fits."""
+    return Pipeline([("vectorizer", vectorizer), ("classifier", classifier)])
 
 
 def _describe(excluded: dict[str, int], limit: int = 10) -> str:

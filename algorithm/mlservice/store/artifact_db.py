@@ -26,6 +26,7 @@ keeps serving; predictions never wait on the database.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -257,13 +258,45 @@ def stage_changes(
         return cur.fetchall()
 
 
-def fetch_holdout(conn: psycopg.Connection, version: str) -> tuple[bytes, bytes] | None:
-    """(metadata, held-out fit pickle) of a version that kept its held-out fit, else None."""
+@dataclass(frozen=True)
+class Holdout:
+    """What a version kept of its held-out fit: the fit's own pickle, or, when its published
+    model is that fit (trained without a refit), the version's files."""
+
+    metadata: bytes
+    fit: bytes | None = None
+    files: dict[str, bytes] | None = None
+
+
+def fetch_holdout(conn: psycopg.Connection, version: str) -> Holdout | None:
+    """The version's held-out fit as stored (unverified), or None if it kept none (trained
+    before the promotion gate)."""
     row = conn.execute(
-        "SELECT metadata, holdout FROM model_version WHERE version = %s AND holdout IS NOT NULL",
+        "SELECT metadata, holdout, CASE WHEN holdout IS NULL THEN model END,"
+        " CASE WHEN holdout IS NULL THEN vectorizer END FROM model_version WHERE version = %s",
         [version],
     ).fetchone()
-    return (bytes(row[0]), bytes(row[1])) if row else None
+    if row is None:
+        return None
+    metadata, fit, model, vectorizer = (None if blob is None else bytes(blob) for blob in row)
+    if fit is not None:
+        return Holdout(metadata, fit=fit)
+    if _holdout_is_model(metadata):
+        files = {
+            artifacts.METADATA_FILE: metadata,
+            artifacts.MODEL_FILE: model,
+            artifacts.VECTORIZER_FILE: vectorizer,
+        }
+        return Holdout(metadata, files=files)
+    return None
+
+
+def _holdout_is_model(metadata: bytes) -> bool:
+    # Only which columns to use: loading checks the signature, which covers this field.
+    try:
+        return json.loads(metadata).get(artifacts.HOLDOUT_IS_MODEL_FIELD) is True
+    except (ValueError, AttributeError):
+        return False
 
 
 def _make_production(conn: psycopg.Connection, version: str, *, actor: str, reason: str) -> None:

@@ -366,6 +366,18 @@ def load(
 ) -> ModelArtifacts:
     """Verify, then unpickle one version. Raises ArtifactError (VersionVanished if gone)."""
     metadata, blobs = _read_verified(models_dir, version, signing_key, max_bytes)
+    return _unpickle(version, metadata, blobs)
+
+
+def load_files(
+    version: str, files: dict[str, bytes], *, signing_key: str, max_bytes: int | None = None
+) -> ModelArtifacts:
+    """Verify, then unpickle one version given as its files' bytes (from Postgres)."""
+    metadata = verify_files(version, files, signing_key=signing_key, max_bytes=max_bytes)
+    return _unpickle(version, metadata, files)
+
+
+def _unpickle(version: str, metadata: dict[str, Any], blobs: dict[str, bytes]) -> ModelArtifacts:
     try:
         model = pickle.loads(blobs[MODEL_FILE])
         vectorizer = pickle.loads(blobs[VECTORIZER_FILE])
@@ -455,6 +467,9 @@ def verify_files(
 
 
 HOLDOUT_SHA256_FIELD = "holdout_sha256"
+# Signed `true` when the published model is the held-out fit (trained without a refit): the fit
+# is then not stored a second time, and the gate reads the version's own files.
+HOLDOUT_IS_MODEL_FIELD = "holdout_is_model"
 
 
 def load_holdout(version: str, metadata_bytes: bytes, holdout: bytes, *, signing_key: str) -> Any:

@@ -295,7 +295,18 @@ def _train_and_publish(
 
     started = time.monotonic()
     report("publishing")
-    holdout = pickle.dumps(trained.holdout, protocol=pickle.HIGHEST_PROTOCOL)
+    # Without a refit the published model is the held-out fit itself: it is stored once, and
+    # the next run's gate reads it from the version's own files.
+    holdout = (
+        pickle.dumps(trained.holdout, protocol=pickle.HIGHEST_PROTOCOL)
+        if trained.metrics["refit"]
+        else None
+    )
+    kept_fit = (
+        {artifacts.HOLDOUT_SHA256_FIELD: hashlib.sha256(holdout).hexdigest()}
+        if holdout is not None
+        else {artifacts.HOLDOUT_IS_MODEL_FIELD: True}
+    )
     version, files = artifacts.signed_files(
         model=trained.classifier,
         vectorizer=trained.vectorizer,
@@ -310,7 +321,7 @@ def _train_and_publish(
             "evaluation": trained.evaluation,
             "gate": gate,
             "data_hash": data_hash,
-            artifacts.HOLDOUT_SHA256_FIELD: hashlib.sha256(holdout).hexdigest(),
+            **kept_fit,
         },
         signing_key=settings.model_signing_key.get_secret_value(),
         fence=fence,
@@ -351,12 +362,17 @@ def _baseline(
             f"production model {serving.version} kept no held-out fit (trained before the "
             "promotion gate), so it cannot be compared on unseen rows"
         )
+    signing_key = settings.model_signing_key.get_secret_value()
     try:
-        return artifacts.load_holdout(
-            serving.version,
-            *kept,
-            signing_key=settings.model_signing_key.get_secret_value(),
-        ), None
+        if kept.fit is not None:
+            fit = artifacts.load_holdout(
+                serving.version, kept.metadata, kept.fit, signing_key=signing_key
+            )
+            return fit, None
+        loaded = artifacts.load_files(
+            serving.version, kept.files, signing_key=signing_key, max_bytes=settings.model_max_bytes
+        )
+        return text_classifier.fitted_pipeline(loaded.vectorizer, loaded.model), None
     except artifacts.ArtifactError as exc:
         log.warning("Cannot compare with the production model", error=str(exc))
         return None, f"production model {serving.version} cannot be compared: {exc}"

@@ -105,6 +105,30 @@ def test_a_tampered_pickle_is_refused_before_unpickling(models_dir, monkeypatch)
     assert unpickled == []
 
 
+def _files(models_dir, version):
+    return {
+        name: (models_dir / "versions" / version / name).read_bytes() for name in artifacts.FILES
+    }
+
+
+def test_a_version_held_in_memory_loads_as_from_disk(models_dir):
+    version = _publish(models_dir, 1)
+    loaded = artifacts.load_files(
+        version, _files(models_dir, version), signing_key=TEST_SIGNING_KEY
+    )
+    assert loaded.model["token"] == loaded.vectorizer["token"] == 1
+
+
+def test_a_tampered_version_held_in_memory_is_refused_before_unpickling(models_dir, monkeypatch):
+    version = _publish(models_dir, 1)
+    files = {**_files(models_dir, version), "model.pickle": pickle.dumps({"token": "evil"})}
+    unpickled = []
+    monkeypatch.setattr(pickle, "loads", lambda blob: unpickled.append(blob))
+    with pytest.raises(artifacts.ArtifactError, match="does not match its signed sha256"):
+        artifacts.load_files(version, files, signing_key=TEST_SIGNING_KEY)
+    assert unpickled == []
+
+
 def test_a_tampered_pickle_with_a_matching_new_checksum_is_refused(models_dir):
     """Replacing a pickle and its sha256 needs the signing key, which an attacker lacks."""
     version = _publish(models_dir, 1)

@@ -118,6 +118,72 @@ def test_a_model_trained_on_shuffled_labels_is_held_back_and_never_served(
     assert gate["candidate_f1_macro"] < gate["production_f1_macro"] - 0.02
 
 
+def _shuffled(rows, times=3):
+    texts = [text for text, _ in rows] * times
+    labels = [label for _, label in rows] * times
+    random.Random(9).shuffle(labels)
+    return zip(texts, labels, strict=True)
+
+
+def _stored_holdout(conn, version):
+    return conn.execute(
+        "SELECT octet_length(holdout) FROM model_version WHERE version = %s", [version]
+    ).fetchone()[0]
+
+
+def test_without_a_refit_the_held_out_fit_is_stored_once_and_still_compared(
+    gate_settings, conn, common_rows
+):
+    """Above TRAIN_REFIT_MAX_ROWS the published model is the fit scored on the held-out rows:
+    it is not stored a second time, and the next run's gate compares against it all the same."""
+    no_refit = gate_settings.replace(train_refit_max_rows=100)
+    insert_rows(conn, common_rows)
+    good = _train(conn, no_refit)
+
+    assert good.metrics["refit"] is False
+    assert _stored_holdout(conn, good.model_version) is None
+    metadata = artifacts.verify(
+        no_refit.models_dir, good.model_version, signing_key=TEST_SIGNING_KEY
+    )
+    assert metadata[artifacts.HOLDOUT_IS_MODEL_FIELD] is True
+
+    insert_rows(conn, _shuffled(common_rows))
+    bad = _train(conn, no_refit)
+
+    assert bad.outcome == "candidate"
+    assert "below production's" in bad.note
+    gate = artifacts.verify(no_refit.models_dir, bad.model_version, signing_key=TEST_SIGNING_KEY)[
+        "gate"
+    ]
+    assert gate["production_version"] == good.model_version
+    assert gate["candidate_f1_macro"] < gate["production_f1_macro"] - 0.02
+
+
+def test_with_a_refit_the_held_out_fit_is_stored_beside_the_model(gate_settings, conn, common_rows):
+    insert_rows(conn, common_rows)
+    job = _train(conn, gate_settings)
+
+    assert job.metrics["refit"] is True
+    assert _stored_holdout(conn, job.model_version) > 0
+
+
+def test_a_production_model_that_kept_no_held_out_fit_is_not_compared(
+    gate_settings, conn, common_rows
+):
+    insert_rows(conn, common_rows)
+    first = _train(conn, gate_settings)
+    # As a version trained before the promotion gate: no fit kept, and no mark saying the
+    # model is the fit.
+    conn.execute(
+        "UPDATE model_version SET holdout = NULL WHERE version = %s", [first.model_version]
+    )
+    insert_rows(conn, common_rows[:50])
+
+    second = _train(conn, gate_settings)
+
+    assert f"production model {first.model_version} kept no held-out fit" in second.note
+
+
 def test_staff_promote_a_candidate_and_roll_back_with_their_reasons(
     gate_settings, conn, common_rows
 ):
