@@ -297,16 +297,11 @@ def _train_and_publish(
     report("publishing")
     # Without a refit the published model is the held-out fit itself: it is stored once, and
     # the next run's gate reads it from the version's own files.
-    holdout = (
-        pickle.dumps(trained.holdout, protocol=pickle.HIGHEST_PROTOCOL)
-        if trained.metrics["refit"]
-        else None
-    )
-    kept_fit = (
-        {artifacts.HOLDOUT_SHA256_FIELD: hashlib.sha256(holdout).hexdigest()}
-        if holdout is not None
-        else {artifacts.HOLDOUT_IS_MODEL_FIELD: True}
-    )
+    if trained.metrics["refit"]:
+        holdout = pickle.dumps(trained.holdout, protocol=pickle.HIGHEST_PROTOCOL)
+        kept_fit = {artifacts.HOLDOUT_SHA256_FIELD: hashlib.sha256(holdout).hexdigest()}
+    else:
+        holdout, kept_fit = None, {artifacts.HOLDOUT_IS_MODEL_FIELD: True}
     version, files = artifacts.signed_files(
         model=trained.classifier,
         vectorizer=trained.vectorizer,
