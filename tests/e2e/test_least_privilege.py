@@ -4,6 +4,8 @@ import json
 
 import pytest
 
+from harness.probes import REDIS_PASSWORD_PROBE
+
 # Runs inside web with web's own settings; every statement is rolled back even if it succeeds.
 _SCHEMA_PROBE = """
 import json
@@ -92,23 +94,11 @@ def test_flower_holds_only_the_broker(stack):
     assert not [value for value in environment.values() if any(s in value for s in secrets)]
 
 
-# A raw PING, as anything on the backend network could send it, then the same with the password.
-_REDIS_PROBE = """
-import os, socket
-from urllib.parse import urlsplit
-password = urlsplit(os.environ["CELERY_BROKER_URL"]).password or ""
-for command in (b"PING\\r\\n", b"AUTH " + password.encode() + b"\\r\\nPING\\r\\n"):
-    with socket.create_connection(("redis", 6379), timeout=5) as sock:
-        sock.sendall(command)
-        print(repr(sock.recv(200)))
-"""
-
-
 def test_redis_refuses_a_client_without_the_password(stack, profile):
     if profile != "prod":
         pytest.skip("the prod overlay's promise: the base stack's Redis has no password")
 
-    result = stack.exec("algorithm_celery", "python", "-c", _REDIS_PROBE)
+    result = stack.exec("algorithm_celery", "python", "-c", REDIS_PASSWORD_PROBE)
 
     assert result.returncode == 0, result.stderr
     anonymous, authenticated = result.stdout.splitlines()

@@ -8,6 +8,7 @@ import json
 import time
 
 import pytest
+from harness.probes import REDIS_PASSWORD_PROBE
 
 import swarm
 from swarm import Api, PredictionLoad, manager, running_tasks, wait_until
@@ -72,29 +73,10 @@ def test_the_release_runs_with_its_secrets_as_swarm_secrets():
     assert not [v for v in values if v in specs], "a secret's value is in a service's spec"
 
 
-# A raw PING from inside the worker's task, as anything on the backend network could send it, then
-# the same with the password of the broker URL its secret holds.
-_REDIS_PROBE = """
-import socket
-from urllib.parse import urlsplit
-password = urlsplit(open("/run/secrets/broker_url").read().strip()).password or ""
-for command in (b"PING\\r\\n", b"AUTH " + password.encode() + b"\\r\\nPING\\r\\n"):
-    with socket.create_connection(("redis", 6379), timeout=5) as sock:
-        sock.sendall(command)
-        reply = b""
-        while reply.count(b"\\r\\n") < command.count(b"\\r\\n"):
-            chunk = sock.recv(200)
-            if not chunk:
-                break
-            reply += chunk
-        print(repr(reply))
-"""
-
-
 def test_redis_refuses_a_client_without_the_password():
     (task,) = running_tasks("algorithm_celery")
     output = swarm.on_node(
-        swarm.node_number(task.node), "exec", task.container, "python", "-c", _REDIS_PROBE
+        swarm.node_number(task.node), "exec", task.container, "python", "-c", REDIS_PASSWORD_PROBE
     )
     anonymous, authenticated = output.splitlines()
     assert "NOAUTH" in anonymous
