@@ -23,9 +23,7 @@ Large tables: above `refit_max_rows` rows the refit on every row is left out and
 evaluated on its training split (three quarters of the rows) is the one kept. On a million rows
 the refit was the larger half of the work and of the peak memory (BENCHMARKS.md); what a
 quarter more rows adds to accuracy at that size is small, and the metrics then describe the
-very model that serves. Their calibration folds are also fitted one after the other: each fold
-copies its rows of the matrix (training and held-out part) and liblinear copies its training
-part again, so two folds at once were the run's peak, by more than the texts themselves.
+very model that serves.
 
 Caps: `max_features` keeps the TF-IDF's most frequent terms; `max_model_bytes` refuses a fit whose
 linear model alone (one float64 weight per label and term) would exceed it, once the vocabulary
@@ -219,8 +217,7 @@ def train(
     same evaluation rows; its scores are `baseline_evaluation`.
 
     `n_jobs` threads fit the calibration folds in parallel (liblinear and libsvm release the
-    GIL, and threads share the sparse matrix instead of copying it to worker processes), up to
-    `refit_max_rows` rows; above, one at a time, for memory (see the module's docstring). BLAS is
+    GIL, and threads share the sparse matrix instead of copying it to worker processes). BLAS is
     held to one thread meanwhile: the per-class sigmoid fits make thousands of tiny BLAS calls,
     which OpenBLAS's thread hand-off makes about 4x slower.
     With more than `refit_max_rows` rows (None: no limit) the winner as evaluated, fitted on the
@@ -260,14 +257,13 @@ def train(
             "rows (about a quarter of the rows, by a hash of their ids, evaluate); add rows."
         )
 
-    refit = refit_max_rows is None or len(texts) <= refit_max_rows
     selection = _select_recipe(
         spec,
         candidates,
         (train_texts, train_labels),
         (test_texts, test_labels),
         budget_seconds=recipe_budget_seconds,
-        n_jobs=n_jobs if refit else 1,
+        n_jobs=n_jobs,
         max_model_bytes=max_model_bytes,
         report=report,
         clock=clock,
@@ -290,6 +286,7 @@ def train(
         }
         del baseline_predicted
 
+    refit = refit_max_rows is None or len(texts) <= refit_max_rows
     metrics["refit"] = refit
     if refit:
         report("fitting", len(candidates), len(candidates) + 1)

@@ -1,9 +1,7 @@
-import threading
 from collections import Counter
 
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.svm import LinearSVC
 
 from mlservice.ml import CLASSIFIER_NAMES
 from mlservice.ml.evaluation import evaluation_mask, is_evaluation_row
@@ -113,27 +111,6 @@ def test_above_refit_max_rows_the_model_evaluated_on_the_training_split_is_kept(
     assert {k: v for k, v in model.metrics.items() if k != "refit"} == {
         k: v for k, v in refit.metrics.items() if k != "refit"
     }
-
-
-def test_above_refit_max_rows_the_calibration_folds_are_fitted_one_at_a_time(corpus, monkeypatch):
-    # Two folds at once hold two copies of the matrix: a large table's peak memory.
-    texts, labels = _columns(sample(corpus, 300, seed=3))
-    in_calling_thread = []
-    fit = LinearSVC.fit
-
-    def recording_fit(self, *args, **kwargs):
-        in_calling_thread.append(threading.current_thread() is threading.main_thread())
-        return fit(self, *args, **kwargs)
-
-    monkeypatch.setattr(LinearSVC, "fit", recording_fit)
-    train(texts, labels, min_samples=20, recipes=WORD, n_jobs=2, refit_max_rows=299)
-    # Two folds, then the fit on every training row: all in turn, in the caller's thread.
-    assert in_calling_thread == [True, True, True]
-
-    in_calling_thread.clear()
-    train(texts, labels, min_samples=20, recipes=WORD, n_jobs=2, refit_max_rows=300)
-    # Evaluation, then refit: each one's two folds on the pool's threads.
-    assert in_calling_thread == [False, False, True, False, False, True]
 
 
 def test_parameters_name_the_classifier_and_its_hyper_parameters(trained_model):
