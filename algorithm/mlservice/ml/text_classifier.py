@@ -52,6 +52,10 @@ RANDOM_STATE = 0
 MIN_LABELS = 2
 # The score recipes compete on: every label counts alike, however rare.
 SELECTION_METRIC = "f1_macro"
+# Evaluation rows are predicted this many at a time: all at once, a large table's quarter held
+# every row's decision values together, one per label pair for an SVC baseline (BENCHMARKS.md:
+# the peak of a million-row run). One batch's is small; the time is the same.
+PREDICT_BATCH_ROWS = 10_000
 
 
 class TrainingDataError(ValueError):
@@ -279,7 +283,7 @@ def train(
         metrics["recipe_note"] = selection.note
     baseline_evaluation = None
     if baseline is not None:
-        baseline_predicted = [str(label) for label in baseline.predict(test_texts)]
+        baseline_predicted = predict_labels(baseline, test_texts)
         baseline_evaluation = {
             **scores(test_labels, baseline_predicted),
             **per_label_report(test_labels, baseline_predicted),
@@ -392,7 +396,7 @@ def _select_recipe(
             continue
         fit_seconds = clock() - fit_started
         report("evaluating", None, None)
-        predicted = [str(label) for label in pipeline.predict(testing[0])]
+        predicted = predict_labels(pipeline, testing[0])
         result = _Evaluated(
             recipe, scores(testing[1], predicted), predicted, n_train, fit_seconds, excluded
         )
@@ -466,6 +470,15 @@ def _fit(
         classifier.fit(features, kept_labels)
     del features
     return fitted_pipeline(vectorizer, classifier), excluded, len(kept_texts)
+
+
+def predict_labels(pipeline: Pipeline, texts: Sequence[str]) -> list[str]:
+    """`pipeline`'s label for each text, predicted PREDICT_BATCH_ROWS texts at a time."""
+    return [
+        str(label)
+        for start in range(0, len(texts), PREDICT_BATCH_ROWS)
+        for label in pipeline.predict(texts[start : start + PREDICT_BATCH_ROWS])
+    ]
 
 
 def fitted_pipeline(vectorizer: Any, classifier: Any) -> Pipeline:

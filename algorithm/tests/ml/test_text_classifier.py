@@ -2,9 +2,10 @@ from collections import Counter
 
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.pipeline import Pipeline
 
-from mlservice.ml import CLASSIFIER_NAMES
-from mlservice.ml.evaluation import evaluation_mask, is_evaluation_row
+from mlservice.ml import CLASSIFIER_NAMES, text_classifier
+from mlservice.ml.evaluation import evaluation_mask, is_evaluation_row, scores
 from mlservice.ml.recipes import RECIPE_NAMES, get_recipes
 from mlservice.ml.text_classifier import (
     CLASSIFIERS,
@@ -111,6 +112,35 @@ def test_above_refit_max_rows_the_model_evaluated_on_the_training_split_is_kept(
     assert {k: v for k, v in model.metrics.items() if k != "refit"} == {
         k: v for k, v in refit.metrics.items() if k != "refit"
     }
+
+
+def test_the_evaluation_rows_are_predicted_in_batches(corpus, trained_model, monkeypatch):
+    # All at once, a million-row table's quarter held every row's decision values together (an
+    # SVC baseline's, one per label pair, were the run's peak): a batch at a time, the same labels.
+    texts, labels = _columns(sample(corpus, 400, seed=5))
+    batch_sizes = []
+    predict = Pipeline.predict
+
+    def recording_predict(self, texts, **params):
+        batch_sizes.append(len(texts))
+        return predict(self, texts, **params)
+
+    monkeypatch.setattr(text_classifier, "PREDICT_BATCH_ROWS", 30, raising=False)
+    monkeypatch.setattr(Pipeline, "predict", recording_predict)
+    baseline = trained_model.holdout
+    model = train(texts, labels, min_samples=20, recipes=WORD, baseline=baseline)
+
+    n_test = model.metrics["n_test"]
+    assert n_test > 60
+    # The recipe's predictions, then the baseline's: every evaluation row, at most 30 at a time.
+    assert sum(batch_sizes) == 2 * n_test
+    assert max(batch_sizes) == 30
+    held_out = evaluation_mask(range(400))
+    test_texts = [t for t, out in zip(texts, held_out, strict=True) if out]
+    test_labels = [y for y, out in zip(labels, held_out, strict=True) if out]
+    for fitted, scored in ((model.holdout, model.metrics), (baseline, model.baseline_evaluation)):
+        all_at_once = [str(label) for label in predict(fitted, test_texts)]
+        assert scored["f1_macro"] == scores(test_labels, all_at_once)["f1_macro"]
 
 
 def test_parameters_name_the_classifier_and_its_hyper_parameters(trained_model):
