@@ -54,7 +54,7 @@ MIN_LABELS = 2
 SELECTION_METRIC = "f1_macro"
 # Evaluation rows are predicted this many at a time: all at once, a large table's quarter held
 # every row's decision values together, one per label pair for an SVC baseline (BENCHMARKS.md:
-# the peak of a million-row run). One batch's is small; the time is the same.
+# the peak of a million-row run); a batch's are small.
 PREDICT_BATCH_ROWS = 10_000
 
 

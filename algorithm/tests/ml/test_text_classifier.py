@@ -125,7 +125,7 @@ def test_the_evaluation_rows_are_predicted_in_batches(corpus, trained_model, mon
         batch_sizes.append(len(texts))
         return predict(self, texts, **params)
 
-    monkeypatch.setattr(text_classifier, "PREDICT_BATCH_ROWS", 30, raising=False)
+    monkeypatch.setattr(text_classifier, "PREDICT_BATCH_ROWS", 30)
     monkeypatch.setattr(Pipeline, "predict", recording_predict)
     baseline = trained_model.holdout
     model = train(texts, labels, min_samples=20, recipes=WORD, baseline=baseline)
