@@ -30,6 +30,11 @@ def count(conn: psycopg.Connection) -> int:
     return conn.execute("SELECT count(*) FROM data").fetchone()[0]
 
 
+def unindexed(conn: psycopg.Connection) -> int:
+    """Rows a bulk insert left for web's thread to put in the trigram index (search_index)."""
+    return conn.execute("SELECT count(*) FROM data WHERE NOT search_ready").fetchone()[0]
+
+
 def copy_rows(conn: psycopg.Connection, rows: Iterable[Row]) -> float:
     """Append `rows` in one COPY; returns the seconds it took."""
     now = datetime.now(UTC)

@@ -1,6 +1,7 @@
 import django_filters
 
 from data.models import Data
+from data.search_index import matching
 
 
 class DataFilter(django_filters.FilterSet):
@@ -12,8 +13,11 @@ class DataFilter(django_filters.FilterSet):
     """
 
     label = django_filters.CharFilter(field_name="label", lookup_expr="exact", strip=False)
-    search = django_filters.CharFilter(field_name="text", lookup_expr="ilike_contains", strip=False)
+    search = django_filters.CharFilter(method="filter_search", strip=False)
 
     class Meta:
         model = Data
         fields = ("label", "search")
+
+    def filter_search(self, queryset, name, value):
+        return queryset.filter(matching(value))

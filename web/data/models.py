@@ -9,8 +9,6 @@ from common.validators import validate_not_blank
 from data import lookups  # noqa: F401 (registers text__ilike_contains)
 
 LABEL_MAX_LENGTH = 100
-# The trigram index's pending list (migration 0005): a few bulk batches' worth.
-SEARCH_PENDING_LIST_KB = 32768
 MODEL_VERSION_MAX_LENGTH = 100  # gateway.converters.VERSION_RE
 
 
@@ -74,6 +72,10 @@ class Data(models.Model):
     )
     # TRAIN_VERIFIED_ONLY trains on verified rows only: feedback waits for staff to verify it.
     verified = models.BooleanField(db_default=True)
+    # In the trigram index yet? A bulk insert leaves its rows out (false) and data.search_index
+    # adds them behind it; a search reads those few directly (data.search_index.matching).
+    # The database default indexes a row as it is written, as a release before this did.
+    search_ready = models.BooleanField(db_default=True)
 
     objects = DataQuerySet.as_manager()
 
@@ -82,13 +84,19 @@ class Data(models.Model):
         verbose_name = "labelled text"
         indexes = [
             models.Index(fields=["label"], name="data_label_idx"),
-            # ?search= (`text ILIKE '%...%'`, data.lookups) without reading every row. Bulk
-            # inserts only append to its pending list; data.search_index merges it afterwards.
+            # ?search= (`text ILIKE '%...%'`, data.lookups) without reading every row: the
+            # indexed rows through pg_trgm, the rows a bulk insert has just added through the
+            # backlog's own small index (migration 0006, data.search_index).
             GinIndex(
                 fields=["text"],
                 opclasses=["gin_trgm_ops"],
-                name="data_text_trgm_idx",
-                gin_pending_list_limit=SEARCH_PENDING_LIST_KB,
+                name="data_text_trgm_ready_idx",
+                condition=models.Q(search_ready=True),
+            ),
+            models.Index(
+                fields=["id"],
+                name="data_search_backlog_idx",
+                condition=models.Q(search_ready=False),
             ),
         ]
         constraints = [

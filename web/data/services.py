@@ -12,7 +12,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.settings import api_settings
 
 from data.models import Data, Feedback, Source
-from data.search_index import request_merge
+from data.search_index import request_indexing
 from data.serializers import DataInputSerializer
 from data.tabular import Row
 from integrations.ml_service.client import get_ml_client
@@ -50,11 +50,13 @@ def data_bulk_create(
     still checks every constraint; the transaction makes it all or nothing.
     """
     now = timezone.now()
+    # Left out of the trigram index, which data.search_index fills after commit; searches see
+    # the rows meanwhile.
+    in_background = settings.DATA_SEARCH_INDEX_IN_BACKGROUND
     with connection.cursor() as cursor, connection.wrap_database_errors:
-        # The trigram entries go to the index's pending list, merged after commit by
-        # data.search_index; should this statement merge it (the list overflowed with no
-        # merge running), it sorts in work_mem: 64 MB instead of the default 4 MB is faster.
-        cursor.execute("SET LOCAL work_mem = '64MB'")
+        if not in_background:
+            # Should this statement merge the index's pending list, it sorts in work_mem.
+            cursor.execute("SET LOCAL work_mem = '64MB'")
         # DATABASE_STATEMENT_TIMEOUT_MS fits reads; 1,000 texts of 16 KB take seconds to index.
         cursor.execute(
             "SELECT set_config('statement_timeout', %s, true)",
@@ -67,17 +69,29 @@ def data_bulk_create(
         ids = [row[0] for row in cursor.fetchall()]
         # Django has no COPY; psycopg's cursor (under Django's wrapper) streams the rows.
         copy_sql = (
-            "COPY data (id, text, label, created_at, updated_at, source, created_by_id, verified)"
-            " FROM STDIN"
+            "COPY data (id, text, label, created_at, updated_at, source, created_by_id,"
+            " verified, search_ready) FROM STDIN"
         )
         user_id = created_by.pk if created_by is not None else None
+        search_ready = not in_background
         with cursor.cursor.copy(copy_sql) as copy:
             for data_id, item in zip(ids, items, strict=True):
                 copy.write_row(
-                    (data_id, item["text"], item["label"], now, now, Source.IMPORTED, user_id, True)
+                    (
+                        data_id,
+                        item["text"],
+                        item["label"],
+                        now,
+                        now,
+                        Source.IMPORTED,
+                        user_id,
+                        True,
+                        search_ready,
+                    )
                 )
-    # Runs once the outermost transaction commits (never for a rolled-back one).
-    transaction.on_commit(request_merge)
+    if in_background:
+        # Runs once the outermost transaction commits (never for a rolled-back one).
+        transaction.on_commit(request_indexing)
     return [
         Data(
             id=data_id,
@@ -88,6 +102,7 @@ def data_bulk_create(
             source=Source.IMPORTED,
             created_by=created_by,
             verified=True,
+            search_ready=search_ready,
         )
         for data_id, item in zip(ids, items, strict=True)
     ]

@@ -123,9 +123,11 @@ DATABASE_STATEMENT_TIMEOUT_MS = env_int("DATABASE_STATEMENT_TIMEOUT_MS", 5000, m
 # A bulk insert's COPY keeps the trigram index up to date for up to REQUEST_MAX_BODY_BYTES of
 # text (seconds, not milliseconds): it gets its own bound, under nginx's 60 s read timeout.
 DATA_BULK_STATEMENT_TIMEOUT_MS = env_int("DATA_BULK_STATEMENT_TIMEOUT_MS", 50_000, minimum=0)
-# After a bulk insert commits, a thread of the web process merges the trigram index's pending
-# list (data.search_index) instead of the next insert doing it inline; false: inline only.
-DATA_SEARCH_MERGE_IN_BACKGROUND = env_bool("DATA_SEARCH_MERGE_IN_BACKGROUND", True)
+# Bulk inserts leave their rows out of the trigram index and a thread of the web process
+# indexes them behind the import (data.search_index); false: indexed inside the insert.
+DATA_SEARCH_INDEX_IN_BACKGROUND = env_bool("DATA_SEARCH_INDEX_IN_BACKGROUND", True)
+# How often that thread looks for a backlog it was not told about (a process that died).
+DATA_SEARCH_INDEX_POLL_SECONDS = env_int("DATA_SEARCH_INDEX_POLL_SECONDS", 60, minimum=1)
 DATABASES = {
     "default": {
         **dj_database_url.parse(

@@ -21,5 +21,6 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Every request looks its token up, as most tests expect; tests of the cache turn it on.
 TOKEN_CACHE_SECONDS = 0
-# No merge thread racing the test database's teardown; its own tests turn it on.
-DATA_SEARCH_MERGE_IN_BACKGROUND = False
+# No indexing thread racing the test database's teardown: bulk inserts index their rows
+# inline; data.search_index's own tests turn it on.
+DATA_SEARCH_INDEX_IN_BACKGROUND = False
