@@ -1,5 +1,6 @@
 """The data API through nginx: bulk load, filters, a CRUD round trip, all-or-nothing bulk."""
 
+import time
 import uuid
 
 
@@ -85,3 +86,36 @@ def test_a_common_search_counts_up_to_the_cap_and_pages_on(api, loaded_corpus):
     assert (deep["count"], deep["count_exact"], len(deep["results"])) == (1500, False, 50)
     assert first["next"] and deep["next"]
     assert by_label["count_exact"] is True
+
+
+_UNINDEXED_PROBE = """
+from data.models import Data
+print(Data.objects.filter(search_ready=False, text__contains={marker!r}).count())
+"""
+
+
+def test_bulk_rows_are_found_at_once_and_indexed_behind_the_import(stack, api):
+    """A bulk insert leaves its rows out of the trigram index and web's thread indexes them
+    after commit; ?search= finds them before and after."""
+    marker = f"zq{uuid.uuid4().hex[:12]}"
+    rows = [{"text": f"{marker} row {i}", "label": "e2e-search"} for i in range(20)]
+    created = api.post("/api/data/", json=rows)
+    assert created.status_code == 201, created.text
+    ids = [row["id"] for row in created.json()]
+    try:
+        assert api.get("/api/data/", params={"search": marker}).json()["count"] == 20
+
+        probe = _UNINDEXED_PROBE.format(marker=marker)
+        deadline = time.monotonic() + 30
+        while True:
+            result = stack.exec("web", "python", "manage.py", "shell", "-c", probe)
+            assert result.returncode == 0, result.stderr
+            if int(result.stdout.strip().splitlines()[-1]) == 0 or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        assert int(result.stdout.strip().splitlines()[-1]) == 0
+
+        assert api.get("/api/data/", params={"search": marker}).json()["count"] == 20
+    finally:
+        for data_id in ids:
+            api.request("DELETE", f"/api/data/{data_id}/")
