@@ -31,6 +31,7 @@ from functools import partial
 
 from django.conf import settings
 from django.core.paginator import Paginator
+from django.db import connection, transaction
 from django.db.models import Case, F, Func, IntegerField, Q, QuerySet, Sum, TextField, When, Window
 from django.db.models.expressions import RowRange
 from django.utils.functional import cached_property
@@ -86,13 +87,21 @@ class _CappedPaginator(Paginator):
         return self.count_up_to is None or self.count <= self.count_up_to
 
     @property
+    def few_matches(self) -> bool:
+        """A search whose count found at most DATA_SEARCH_COUNT_CAP rows."""
+        return self.count_up_to is not None and self.count <= settings.DATA_SEARCH_COUNT_CAP
+
+    @property
     def reported_count(self) -> int:
         return self.count if self.count_exact else self.count_up_to
 
     def page(self, number):
         page = super().page(number)
         ids = page.object_list.values("id")
-        rows = list(texts_within_cap(Data.objects.filter(id__in=ids).order_by("id")))
+        rows = _read(
+            texts_within_cap(Data.objects.filter(id__in=ids).order_by("id")),
+            through_search_index=self.few_matches,
+        )
         if not _keep_within_cap(rows):
             cap = settings.DATA_MAX_RESPONSE_BYTES
             raise ValidationError(
@@ -106,6 +115,28 @@ class _CappedPaginator(Paginator):
             )
         page.object_list = rows
         return page
+
+
+def _read(queryset: QuerySet[Data], *, through_search_index: bool) -> list[Data]:
+    """The page's rows; for a search with few matches, never by walking the table.
+
+    Postgres estimates a substring's matches from a histogram of sampled texts, and a sample
+    that happens to hold a rare word's text can make it walk the primary key with a filter,
+    reading most of the table for a few dozen matches (BENCHMARKS.md, 2026-12-05). The page's
+    own count, read just before, knows better: for few matches the trigram and backlog indexes
+    (a bitmap scan) are the cheap way, whatever the estimate.
+    """
+    if not through_search_index:
+        return list(queryset)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_indexscan = off")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        rows = list(queryset)
+        # Inside a caller's transaction SET LOCAL would outlive this block (an error rolls the
+        # savepoint back, and the settings with it).
+        cursor.execute("SET LOCAL enable_indexscan = DEFAULT")
+        cursor.execute("SET LOCAL enable_seqscan = DEFAULT")
+    return rows
 
 
 class DataPagination(_StrictPageSize, PageNumberPagination):

@@ -1,4 +1,6 @@
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from data.models import Data
 
@@ -147,3 +149,27 @@ def test_lists_without_a_search_count_every_row(api_client, matches, settings):
 
     assert (whole["count"], whole["count_exact"]) == (15, True)
     assert (by_label["count"], by_label["count_exact"]) == (15, True)
+
+
+def _page_query_settings(queries: list[dict]) -> list[str]:
+    """The planner settings changed before the query that reads the page's rows."""
+    page_index = next(i for i, q in enumerate(queries) if "bytes_through" in q["sql"])
+    return [q["sql"] for q in queries[:page_index] if q["sql"].startswith("SET LOCAL")]
+
+
+@pytest.mark.parametrize(("cap", "walks_allowed"), [(12, False), (10, True)])
+def test_a_search_with_few_matches_reads_its_page_through_the_index(
+    api_client, matches, settings, cap, walks_allowed
+):
+    # Postgres sometimes estimates a rare word as common (from its sample of texts) and walks
+    # the primary key, reading most of the table; at or under the cap, the count says otherwise.
+    settings.DATA_SEARCH_COUNT_CAP = cap
+    with CaptureQueriesContext(connection) as captured:
+        body = api_client.get(f"{URL}?search=needle&page_size=5").json()
+
+    assert [row["id"] for row in body["results"]] == [row.id for row in matches[:5]]
+    forbidden = {"SET LOCAL enable_indexscan = off", "SET LOCAL enable_seqscan = off"}
+    assert (set(_page_query_settings(captured.captured_queries)) == forbidden) != walks_allowed
+    with connection.cursor() as cursor:  # and nothing after the page is planned that way
+        cursor.execute("SHOW enable_indexscan")
+        assert cursor.fetchone()[0] == "on"
