@@ -27,6 +27,7 @@ never read from the database either:
   is a 400 that says to ask for a smaller page_size or to page with ?cursor=.
 """
 
+from contextlib import contextmanager
 from functools import partial
 
 from django.conf import settings
@@ -98,10 +99,8 @@ class _CappedPaginator(Paginator):
     def page(self, number):
         page = super().page(number)
         ids = page.object_list.values("id")
-        rows = _read(
-            texts_within_cap(Data.objects.filter(id__in=ids).order_by("id")),
-            through_search_index=self.few_matches,
-        )
+        with search_indexes_only(self.few_matches):
+            rows = list(texts_within_cap(Data.objects.filter(id__in=ids).order_by("id")))
         if not _keep_within_cap(rows):
             cap = settings.DATA_MAX_RESPONSE_BYTES
             raise ValidationError(
@@ -117,26 +116,34 @@ class _CappedPaginator(Paginator):
         return page
 
 
-def _read(queryset: QuerySet[Data], *, through_search_index: bool) -> list[Data]:
-    """The page's rows; for a search with few matches, never by walking the table.
+@contextmanager
+def search_indexes_only(enabled: bool):
+    """Within the block, when `enabled`, Postgres reads `data` by bitmap scans only.
 
-    Postgres estimates a substring's matches from a histogram of sampled texts, and a sample
-    that happens to hold a rare word's text can make it walk the primary key with a filter,
-    reading most of the table for a few dozen matches (BENCHMARKS.md, 2026-12-05). The page's
-    own count, read just before, knows better: for few matches the trigram and backlog indexes
-    (a bitmap scan) are the cheap way, whatever the estimate.
+    It estimates a substring's matches from a histogram of sampled texts, and a sample that
+    happens to hold a rare word's text can make it walk the primary key with a filter, reading
+    most of the table for a few dozen matches (BENCHMARKS.md, 2026-12-05). A search that has
+    counted few matches knows better: for them the trigram and backlog indexes are the cheap
+    way, whatever the estimate.
     """
-    if not through_search_index:
-        return list(queryset)
+    if not enabled:
+        yield
+        return
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_indexscan = off")
         cursor.execute("SET LOCAL enable_seqscan = off")
-        rows = list(queryset)
+        yield
         # Inside a caller's transaction SET LOCAL would outlive this block (an error rolls the
         # savepoint back, and the settings with it).
         cursor.execute("SET LOCAL enable_indexscan = DEFAULT")
         cursor.execute("SET LOCAL enable_seqscan = DEFAULT")
-    return rows
+
+
+def _has_few_matches(queryset: QuerySet[Data]) -> bool:
+    """At most DATA_SEARCH_COUNT_CAP rows; counts no further than one past it."""
+    cap = settings.DATA_SEARCH_COUNT_CAP
+    # Unordered: ORDER BY id would let the planner walk the primary key for a rare term.
+    return queryset.order_by()[: cap + 1].count() <= cap
 
 
 class DataPagination(_StrictPageSize, PageNumberPagination):
@@ -189,9 +196,12 @@ class DataCursorPagination(_StrictPageSize, CursorPagination):
             raise ValidationError({PAGE_QUERY_PARAM: ["Use either page or cursor, not both."]})
         cursor = self.decode_cursor(request)
         backwards = cursor is not None and cursor.reverse
-        page = super().paginate_queryset(
-            texts_within_cap(queryset, descending=backwards), request, view
-        )
+        # No count to show here; for a search, one up to the cap decides how to read the page.
+        searching = bool(request.query_params.get(SEARCH_QUERY_PARAM))
+        with search_indexes_only(searching and _has_few_matches(queryset)):
+            page = super().paginate_queryset(
+                texts_within_cap(queryset, descending=backwards), request, view
+            )
         # The rows past the cap are the ones furthest from the cursor: the end of a forward
         # page, the start of a backward one (DRF has put it back in id order).
         kept = list(reversed(page)) if backwards else list(page)

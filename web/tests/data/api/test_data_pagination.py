@@ -157,15 +157,16 @@ def _page_query_settings(queries: list[dict]) -> list[str]:
     return [q["sql"] for q in queries[:page_index] if q["sql"].startswith("SET LOCAL")]
 
 
+@pytest.mark.parametrize("mode", ["page=1", "cursor="])
 @pytest.mark.parametrize(("cap", "walks_allowed"), [(12, False), (10, True)])
 def test_a_search_with_few_matches_reads_its_page_through_the_index(
-    api_client, matches, settings, cap, walks_allowed
+    api_client, matches, settings, mode, cap, walks_allowed
 ):
     # Postgres sometimes estimates a rare word as common (from its sample of texts) and walks
-    # the primary key, reading most of the table; at or under the cap, the count says otherwise.
+    # the primary key, reading most of the table; at or under the cap, a count says otherwise.
     settings.DATA_SEARCH_COUNT_CAP = cap
     with CaptureQueriesContext(connection) as captured:
-        body = api_client.get(f"{URL}?search=needle&page_size=5").json()
+        body = api_client.get(f"{URL}?search=needle&page_size=5&{mode}").json()
 
     assert [row["id"] for row in body["results"]] == [row.id for row in matches[:5]]
     forbidden = {"SET LOCAL enable_indexscan = off", "SET LOCAL enable_seqscan = off"}
@@ -173,3 +174,10 @@ def test_a_search_with_few_matches_reads_its_page_through_the_index(
     with connection.cursor() as cursor:  # and nothing after the page is planned that way
         cursor.execute("SHOW enable_indexscan")
         assert cursor.fetchone()[0] == "on"
+
+
+def test_a_cursor_page_without_a_search_counts_nothing(api_client, matches):
+    with CaptureQueriesContext(connection) as captured:
+        api_client.get(f"{URL}?label=libs&page_size=5&cursor=")
+
+    assert not any("COUNT(" in q["sql"] for q in captured.captured_queries)
