@@ -269,18 +269,23 @@ def test_a_rolling_deploy_under_load_keeps_serving_and_a_training_spans_it(
     # The dashboards' deploy annotation (a release's build_info series is new) marks it.
     dashboard = json.loads((REPO_ROOT / "monitoring/grafana/dashboards/api.json").read_text())
     expr = next(a["expr"] for a in dashboard["annotations"]["list"] if a["name"] == "Deploys")
-    marked = requests.get(
-        f"{base}/prometheus/api/v1/query_range",
-        params={"query": expr, "start": rolled_from, "end": time.time(), "step": 15},
-        auth=("ops", deployer.ops_password),
-        verify=deployer.ca_file,
-        timeout=30,
-    ).json()["data"]["result"]
-    assert {(r["metric"]["job"], r["metric"]["version"]) for r in marked} >= {
-        ("web", B),
-        ("algorithm", B),
-        ("algorithm_celery", B),
-    }
+    # A replaced container's series appears once Prometheus has scraped it (every 10 s, and the
+    # worker's new address may take a few): poll, as the build_info test does.
+    expected = {("web", B), ("algorithm", B), ("algorithm_celery", B)}
+    deadline = time.monotonic() + 60
+    while True:
+        marked = requests.get(
+            f"{base}/prometheus/api/v1/query_range",
+            params={"query": expr, "start": rolled_from, "end": time.time(), "step": 15},
+            auth=("ops", deployer.ops_password),
+            verify=deployer.ca_file,
+            timeout=30,
+        ).json()["data"]["result"]
+        seen = {(r["metric"]["job"], r["metric"]["version"]) for r in marked}
+        if seen >= expected or time.monotonic() > deadline:
+            break
+        time.sleep(5)
+    assert seen >= expected
 
     db = subprocess.run(
         ["docker", "compose", "-p", STAGING.project, "exec", "-T", "db", "psql", "-U", "textclf",
