@@ -80,8 +80,7 @@ class _CappedPaginator(Paginator):
         within the bound exists and whether another follows it."""
         if self.count_up_to is None:
             return super().count
-        # Unordered: ORDER BY id would let the planner walk the primary key for a rare term.
-        return self.object_list.order_by()[: self.count_up_to + 1].count()
+        return _count_up_to(self.object_list, self.count_up_to)
 
     @property
     def count_exact(self) -> bool:
@@ -139,11 +138,16 @@ def search_indexes_only(enabled: bool):
         cursor.execute("SET LOCAL enable_seqscan = DEFAULT")
 
 
+def _count_up_to(queryset: QuerySet[Data], bound: int) -> int:
+    """The rows, or `bound` + 1 when there are more."""
+    # Unordered: ORDER BY id would let the planner walk the primary key for a rare term.
+    return queryset.order_by()[: bound + 1].count()
+
+
 def _has_few_matches(queryset: QuerySet[Data]) -> bool:
     """At most DATA_SEARCH_COUNT_CAP rows; counts no further than one past it."""
     cap = settings.DATA_SEARCH_COUNT_CAP
-    # Unordered: ORDER BY id would let the planner walk the primary key for a rare term.
-    return queryset.order_by()[: cap + 1].count() <= cap
+    return _count_up_to(queryset, cap) <= cap
 
 
 class DataPagination(_StrictPageSize, PageNumberPagination):

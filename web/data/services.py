@@ -57,7 +57,8 @@ def data_bulk_create(
         if not in_background:
             # Should this statement merge the index's pending list, it sorts in work_mem.
             cursor.execute("SET LOCAL work_mem = '64MB'")
-        # DATABASE_STATEMENT_TIMEOUT_MS fits reads; 1,000 texts of 16 KB take seconds to index.
+        # DATABASE_STATEMENT_TIMEOUT_MS fits reads; 1,000 texts of 16 KB take seconds to index
+        # when this statement indexes them (DATA_SEARCH_INDEX_IN_BACKGROUND off).
         cursor.execute(
             "SELECT set_config('statement_timeout', %s, true)",
             [str(statement_timeout_ms or settings.DATA_BULK_STATEMENT_TIMEOUT_MS)],
