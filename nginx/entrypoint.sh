@@ -60,6 +60,25 @@ export_rate_limit() {
 export_rate_limit NGINX_API_RATE "${NGINX_API_RATE:-}"
 export_rate_limit NGINX_ML_RATE "${NGINX_ML_RATE:-}"
 
+# How long web's yes to a token for POST /api/predict/ is kept (app.conf, /_edge/auth/predict):
+# TOKEN_CACHE_SECONDS, as long as each web process trusts a token it verified; 0 asks every time.
+# The cache lives in this container's /tmp (a tmpfs in production): its entries are keyed by the
+# Authorization header.
+token_cache_seconds=${TOKEN_CACHE_SECONDS:-5}
+case $token_cache_seconds in
+    '' | *[!0-9]*)
+        echo "TOKEN_CACHE_SECONDS must be a whole number of seconds, not '$token_cache_seconds'" >&2
+        exit 1
+        ;;
+    0) echo 'proxy_cache off;' > /tmp/nginx/edge_auth_cache.conf ;;
+    *)
+        printf '%s\n' 'proxy_cache edge_auth;' 'proxy_cache_key $http_authorization;' \
+            "proxy_cache_valid 204 ${token_cache_seconds}s;" 'proxy_cache_lock on;' \
+            'proxy_ignore_headers Cache-Control Expires Set-Cookie Vary X-Accel-Expires;' \
+            > /tmp/nginx/edge_auth_cache.conf
+        ;;
+esac
+
 # scripts/deploy pins the upstreams here during a roll (then `nginx -s reload`); none at start.
 : > /tmp/nginx/deploy_upstreams.conf
 : > /tmp/nginx/deploy_pins.conf

@@ -37,9 +37,12 @@ def create_app(config: Settings | None = None, *, service: str = "algorithm") ->
     app.config.update(SETTINGS=settings, MAX_CONTENT_LENGTH=settings.max_request_bytes)
     app.json.sort_keys = False  # keep bodies in the documented field order
 
+    from textclf_ops.throttle import RedisWindowCounter
+
     from mlservice import db
     from mlservice.api import (
         auth,
+        edge,
         errors,
         health,
         instrumentation,
@@ -57,7 +60,7 @@ def create_app(config: Settings | None = None, *, service: str = "algorithm") ->
     errors.register_error_handlers(app)
     instrumentation.init_app(app)
     auth.init_app(app)
-    for blueprint in (health.bp, metrics_api.bp, training.bp, prediction.bp, models.bp):
+    for blueprint in (health.bp, metrics_api.bp, training.bp, prediction.bp, models.bp, edge.bp):
         app.register_blueprint(blueprint)
     app.extensions["model_store"] = ModelStore(
         settings.models_dir,
@@ -65,6 +68,12 @@ def create_app(config: Settings | None = None, *, service: str = "algorithm") ->
         max_bytes=settings.model_max_bytes,
     )
     app.extensions["shadow"] = ShadowScorer(settings)
+    # Connects per thread on first use, after gunicorn's fork. Short timeouts: a Redis outage
+    # costs a prediction milliseconds (the throttle then fails open), never seconds.
+    app.extensions["throttle_counter"] = RedisWindowCounter(
+        settings.cache_url.get_secret_value(),
+        {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+    )
     if service == "algorithm" and settings.model_sync_seconds > 0:
         from mlservice.store.artifact_db import Follower
 

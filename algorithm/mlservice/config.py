@@ -36,6 +36,10 @@ class Settings(LogSettings):
     # Bounds connecting to and publishing on the broker when POST /train enqueues, so a dead
     # Redis costs the request a few seconds and a 503, never a hang.
     broker_connect_timeout: float = Field(default=2.0, gt=0)
+    # web's cache (its CACHE_URL): the throttle counters of predictions nginx sends straight
+    # from the public route are web's own. A secret: in production its URL carries Redis's
+    # password (CACHE_URL_FILE in Swarm).
+    cache_url: SecretStr = SecretStr("redis://redis:6379/1")
     models_dir: Path = Path("/models")
     model_keep_versions: int = Field(default=5, ge=1)
     classifier: str = "linear_svc"
@@ -156,6 +160,9 @@ class Settings(LogSettings):
             weak_secret(
                 "CELERY_BROKER_URL's password",
                 urlsplit(self.celery_broker_url.get_secret_value()).password,
+            ),
+            weak_secret(
+                "CACHE_URL's password", urlsplit(self.cache_url.get_secret_value()).password
             ),
         ]
         if found := [problem for problem in problems if problem]:

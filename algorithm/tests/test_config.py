@@ -172,6 +172,7 @@ PRODUCTION_ENV = {
     "MODEL_SIGNING_KEY": STRONG[::-1],
     "DATABASE_URL": f"postgres://textclf_ml:{STRONG}@db:5432/textclf",
     "CELERY_BROKER_URL": f"redis://:{STRONG}@redis:6379/0",
+    "CACHE_URL": f"redis://:{STRONG}@redis:6379/1",
 }
 
 
@@ -196,6 +197,11 @@ def test_production_starts_with_strong_secrets():
             "redis://redis:6379/0",
             "CELERY_BROKER_URL's password environment variable is required in production",
         ),
+        (
+            "CACHE_URL",
+            "redis://redis:6379/1",
+            "CACHE_URL's password environment variable is required in production",
+        ),
     ],
 )
 def test_production_refuses_weak_secrets_naming_them(name, value, message):
@@ -207,7 +213,14 @@ def test_production_refuses_the_development_defaults_all_at_once():
     with pytest.raises(ConfigError) as exc:
         Settings.from_env({"ENVIRONMENT": "production"})
 
-    for name in ("ML_SERVICE_TOKEN", "MODEL_SIGNING_KEY", "DATABASE_URL", "CELERY_BROKER_URL"):
+    names = (
+        "ML_SERVICE_TOKEN",
+        "MODEL_SIGNING_KEY",
+        "DATABASE_URL",
+        "CELERY_BROKER_URL",
+        "CACHE_URL",
+    )
+    for name in names:
         assert name in str(exc.value)
 
 

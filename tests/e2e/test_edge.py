@@ -92,5 +92,14 @@ def test_a_request_id_is_logged_by_nginx_web_and_the_ml_api(stack, api, trained_
     )
     assert response.status_code == 200
     assert response.headers["X-Request-ID"] == request_id
-    for service in ("nginx", "web", "algorithm"):
+    # A plain prediction goes from nginx straight to the ML API (test_edge_predict.py).
+    for service in ("nginx", "algorithm"):
         assert stack.lines_with(service, request_id), f"{service} did not log {request_id}"
+
+    batch_id = f"e2e-predict-{uuid.uuid4().hex}"
+    response = api.post(
+        "/api/predict/", json={"texts": ["vim"]}, headers={"X-Request-ID": batch_id}
+    )
+    assert response.status_code == 200
+    for service in ("nginx", "web", "algorithm"):
+        assert stack.lines_with(service, batch_id), f"{service} did not log {batch_id}"

@@ -23,13 +23,9 @@ import functools
 import hashlib
 import logging
 import math
-import threading
-import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Protocol
 
-import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.core.cache.backends.redis import RedisCache
@@ -37,84 +33,16 @@ from django.http import HttpRequest, HttpResponse
 from redis import RedisError
 from rest_framework import exceptions, throttling
 from rest_framework.settings import api_settings
+from textclf_ops.throttle import Budget, CacheCircuit, RateLimit, RedisWindowCounter
 
 logger = logging.getLogger(__name__)
 
-# After a cache failure, requests skip the throttle for this long.
-CACHE_RETRY_AFTER_SECONDS = 5.0
-
-# KEYS[1]: the window's counter; ARGV[1]: the window in seconds. Returns {count, seconds left}.
-_HIT_SCRIPT = """
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-return {count, redis.call('TTL', KEYS[1])}
-"""
-
-
-class _CacheCircuit:
-    """Whether the throttle cache failed recently (per process, shared by its threads)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._down_until = 0.0
-
-    def is_open(self) -> bool:
-        return time.monotonic() < self._down_until
-
-    def trip(self, exc: Exception) -> None:
-        with self._lock:
-            if self.is_open():
-                return
-            self._down_until = time.monotonic() + CACHE_RETRY_AFTER_SECONDS
-        logger.warning(
-            "Throttle cache unavailable, requests are not throttled for %.0f s: %s",
-            CACHE_RETRY_AFTER_SECONDS,
-            exc,
-        )
-
-    def reset(self) -> None:
-        with self._lock:
-            self._down_until = 0.0
-
-
-cache_circuit = _CacheCircuit()
+cache_circuit = CacheCircuit()
 
 
 class WindowCounter(Protocol):
     def hit(self, key: str, window: int) -> tuple[int, int]:
         """Count one request in `key`'s window: (requests so far, seconds until it ends)."""
-
-
-class RedisWindowCounter:
-    """One round trip per request, on a connection each thread keeps for itself.
-
-    gunicorn's threads live as long as their process, so they need no pool to share
-    connections: redis-py's client and pool (locking, a health check, the retry wrapper) cost
-    the call several times the instructions of the thread's own connection (BENCHMARKS.md).
-    """
-
-    def __init__(self, location: str, options: dict) -> None:
-        # Only a factory here: it turns the URL and options into each thread's connection.
-        self._connections = redis.ConnectionPool.from_url(location, **options)
-        self._local = threading.local()
-
-    def hit(self, key: str, window: int) -> tuple[int, int]:
-        connection = self._connection()
-        try:
-            # EVAL rather than EVALSHA: Redis finds the script it has cached by the text's
-            # hash, and a restarted Redis (with an empty script cache) needs no second call.
-            connection.send_command("EVAL", _HIT_SCRIPT, 1, key, window)
-            count, ttl = connection.read_response()
-        except RedisError:
-            connection.disconnect()  # reconnect on the next call, after the circuit's pause
-            raise
-        return int(count), max(int(ttl), 1)
-
-    def _connection(self) -> redis.Connection:
-        connection = getattr(self._local, "connection", None)
-        if connection is None:
-            connection = self._local.connection = self._connections.make_connection()
-        return connection
 
 
 class CacheWindowCounter:
@@ -145,22 +73,6 @@ def window_counter() -> WindowCounter:
         config.get("LOCATION", ""),
         tuple(sorted(config.get("OPTIONS", {}).items())),
     )
-
-
-@dataclass(frozen=True)
-class RateLimit:
-    """Where a caller stands in one throttle's current window."""
-
-    limit: int
-    remaining: int
-    reset: int  # seconds until the window ends
-
-    def headers(self) -> dict[str, str]:
-        return {
-            "X-RateLimit-Limit": str(self.limit),
-            "X-RateLimit-Remaining": str(self.remaining),
-            "X-RateLimit-Reset": str(self.reset),
-        }
 
 
 def _record(request, rate_limit: RateLimit) -> None:
@@ -235,6 +147,17 @@ class _FixedWindowMixin:
 
 class UserRateThrottle(_FixedWindowMixin, throttling.UserRateThrottle):
     """DRF_THROTTLE_USER per authenticated user (one token per user)."""
+
+
+def user_budget(request, view) -> Budget | None:
+    """The counter and rate UserRateThrottle would count this authenticated request in, for a
+    door that counts it itself: the ML API, when nginx sends it a prediction straight from the
+    public route. None when the rate is off (DRF_THROTTLE_USER unset)."""
+    throttle = UserRateThrottle()
+    if throttle.rate is None:
+        return None
+    key = throttle.get_cache_key(request, view)
+    return None if key is None else Budget(key, throttle.num_requests, throttle.duration)
 
 
 class AnonRateThrottle(_FixedWindowMixin, throttling.AnonRateThrottle):

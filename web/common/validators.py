@@ -1,13 +1,11 @@
 """Validators shared by the model fields (admin forms) and the API serializers."""
 
-import re
 from collections.abc import Sized
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
-
-SURROGATE = re.compile("[\ud800-\udfff]")
+from textclf_ops.predict_call import SURROGATE
 
 
 def validate_not_blank(value: str) -> None:

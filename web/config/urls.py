@@ -4,6 +4,7 @@ from drf_spectacular.renderers import OpenApiJsonRenderer, OpenApiYamlRenderer
 
 from accounts.views import admin_login
 from common.apis import HealthLiveApi, HealthReadyApi, RedocDocsApi, SchemaApi, SwaggerDocsApi
+from gateway.apis import PredictEdgeCheckApi
 
 api_urlpatterns = [
     path("health/", HealthReadyApi.as_view(), name="health"),
@@ -27,6 +28,8 @@ urlpatterns = [
     path("admin/login/", admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
     path("api/", include(api_urlpatterns)),
+    # nginx's token check for POST /api/predict/; no public route leads here.
+    path("edge/predict-check/", PredictEdgeCheckApi.as_view(), name="edge-predict-check"),
 ]
 
 handler400 = "common.error_views.bad_request"

@@ -14,13 +14,17 @@ from drf_spectacular.utils import (
     PolymorphicProxySerializer,
     extend_schema,
 )
+from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from textclf_ops.throttle import EDGE_BUDGET_HEADER
 
+from accounts.authentication import OutageTolerantTokenAuthentication
 from accounts.policies import Action, permission_for
 from common.schema import AUTHENTICATED_ERRORS, ErrorSerializer, error_responses
+from common.throttling import user_budget
 from gateway import predict_short_path as short_path
 from gateway.converters import VERSION_RE
 from gateway.serializers import (
@@ -161,6 +165,34 @@ class PredictApi(APIView):
         return HttpResponse(
             result.content, status=result.status_code, content_type="application/json"
         )
+
+
+class PredictEdgeCheckApi(APIView):
+    """nginx's auth_request for POST /api/predict/, which nginx sends straight to the ML API
+    (nginx/templates/servers/app.conf) and caches for at most TOKEN_CACHE_SECONDS per token, as
+    each web process caches a verified token: 204 when the token may predict, with the
+    caller's per-token budget (X-Edge-Budget: counter, requests, window; `none` when
+    unthrottled), which the ML API counts in web's own counters. 401 or 403 otherwise, and
+    nginx then hands the call to PredictApi, which answers it with its own rules and messages.
+
+    Outside /api/: nginx serves no route to it, only its subrequest reaches it. Not throttled
+    itself: what it checks is counted where the call is answered.
+    """
+
+    authentication_classes = [OutageTolerantTokenAuthentication]
+    permission_classes = [permission_for(Action.PREDICT)]
+    throttle_classes = []
+
+    @extend_schema(exclude=True)
+    def post(self, request: Request) -> Response:
+        budget = user_budget(request, self)
+        return Response(
+            status=status.HTTP_204_NO_CONTENT,
+            headers={EDGE_BUDGET_HEADER: budget.header() if budget else "none"},
+        )
+
+    # nginx's subrequest carries the original method; every method is checked as a prediction.
+    get = put = patch = delete = post
 
 
 class ModelsApi(APIView):

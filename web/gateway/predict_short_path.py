@@ -9,6 +9,9 @@ keeps, through the very same objects: the token authenticator and its cache, the
 (accounts.policies), the view's throttles (so the rate-limit headers and counts are DRF's),
 the ML client, and the API's exception handler for the ML service's failures.
 
+The test of a plain call is textclf_ops.predict_call's, which the ML API applies too when nginx
+sends it such a call straight from the public route.
+
 The decision is made before anything has a side effect: a call that is not a plain valid one
 (no token, a bad or revoked one, a rule that refuses, a body that is not exactly `{"text": ...}`
 or `{"text": ..., "explain": k}` with valid values, any other Accept, a query string) returns
@@ -20,7 +23,6 @@ same.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.conf import settings
@@ -28,19 +30,15 @@ from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from rest_framework import exceptions
 from rest_framework.renderers import JSONRenderer
+from textclf_ops import predict_call
+from textclf_ops.predict_call import is_plain_request
 
 from accounts.authentication import OutageTolerantTokenAuthentication
 from accounts.policies import Action, allows
 from common.errors import api_exception_handler
-from common.validators import SURROGATE
-from gateway.serializers import EXPLAIN_MAX
 from integrations.ml_service.client import get_ml_client
 from integrations.ml_service.exceptions import MLServiceError
 
-# Larger bodies go through DRF's parser, which checks a document's shape as it reads it.
-MAX_BODY_BYTES = 64 * 1024
-# Accept values under which DRF's negotiation can only choose JSON (the first renderer).
-_JSON_ACCEPTS = frozenset({"", "*/*", "application/json"})
 _AUTHENTICATOR = OutageTolerantTokenAuthentication()
 _RENDERER = JSONRenderer()
 
@@ -82,41 +80,16 @@ def _is_candidate(request: HttpRequest) -> bool:
     meta = request.META
     if request.method != "POST" or not meta.get("HTTP_AUTHORIZATION"):
         return False
-    # A query string may pick DRF's renderer (?format=api) for the answer.
-    if meta.get("QUERY_STRING") or meta.get("HTTP_ACCEPT", "").strip() not in _JSON_ACCEPTS:
-        return False
-    media_type, _, parameters = meta.get("CONTENT_TYPE", "").partition(";")
-    if media_type.strip().lower() != "application/json":
-        return False
-    if parameters.strip() and parameters.replace(" ", "").lower() != "charset=utf-8":
-        return False
-    try:
-        length = int(meta.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return False
-    return 0 < length <= min(MAX_BODY_BYTES, settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+    return is_plain_request(
+        query_string=meta.get("QUERY_STRING", ""),
+        accept=meta.get("HTTP_ACCEPT", ""),
+        content_type=meta.get("CONTENT_TYPE", ""),
+        content_length=meta.get("CONTENT_LENGTH", ""),
+        max_bytes=settings.DATA_UPLOAD_MAX_MEMORY_SIZE,
+    )
 
 
 def plain_payload(body: bytes) -> dict[str, Any] | None:
     """`{"text": ...}` (with `explain`, if sent) when the body is exactly a valid single-text
     call under PredictInputSerializer's rules; None for anything else, valid or not."""
-    try:
-        data = json.loads(body.decode("utf-8"))
-    except (ValueError, RecursionError):
-        return None
-    if type(data) is not dict or "text" not in data or not data.keys() <= {"text", "explain"}:
-        return None
-    text = data["text"]
-    if (
-        type(text) is not str
-        or len(text) > settings.TEXT_MAX_LENGTH
-        or not text.strip()
-        or "\x00" in text
-        or SURROGATE.search(text)
-    ):
-        return None
-    if "explain" in data:
-        explain = data["explain"]
-        if type(explain) is not int or not 1 <= explain <= EXPLAIN_MAX:
-            return None
-    return data
+    return predict_call.plain_payload(body, text_max_length=settings.TEXT_MAX_LENGTH)

@@ -1,13 +1,12 @@
 """The gateway validates with the ML service's own rules, so bad input never crosses the hop."""
 
 from rest_framework import serializers
+from textclf_ops.predict_call import EXPLAIN_MAX
 
 from common.serializers import StrictCharField, StrictIntegerField, StrictSerializer
 from common.validators import MaxLengthFromSetting
 from gateway.converters import VERSION_RE
 
-# The ML service's bound on the terms an explanation lists (mlservice/api/prediction.py).
-EXPLAIN_MAX = 20
 # A model version's stages (the ML service's); one enum in the OpenAPI schema (ModelStage).
 MODEL_STAGES = ("candidate", "production", "archived")
 

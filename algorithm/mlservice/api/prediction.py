@@ -5,6 +5,7 @@ from collections import Counter
 from typing import Any
 
 from flask import Blueprint, current_app
+from textclf_ops.predict_call import EXPLAIN_MAX
 
 from mlservice.api.errors import ApiError
 from mlservice.api.validation import json_object, text_error
@@ -14,18 +15,19 @@ from mlservice.observability import drift, metrics
 bp = Blueprint("prediction", __name__)
 
 NO_MODEL_DETAIL = "No trained model is available yet; train one first with POST /api/train/."
-# Terms an explanation may list, per text.
-EXPLAIN_MAX = 20
 
 
 @bp.post("/predict")
 def predict():
     body = json_object(allowed={"text", "texts", "explain"})
     settings = current_app.config["SETTINGS"]
-    single = "text" in body
     texts = _validated_texts(body, settings.text_max_length, settings.predict_batch_max)
-    explain = _validated_explain(body)
+    return answer(texts, single="text" in body, explain=_validated_explain(body))
 
+
+def answer(texts: list[str], *, single: bool, explain: int | None) -> dict[str, Any]:
+    """The prediction of valid `texts` by the current model, as the API answers it."""
+    settings = current_app.config["SETTINGS"]
     model = current_app.extensions["model_store"].current()
     if model is None:
         raise ApiError(409, NO_MODEL_DETAIL)

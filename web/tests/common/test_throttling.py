@@ -97,7 +97,7 @@ def test_redis_down_fails_open_and_is_logged(api_client, rates, settings, closed
     settings.CACHES = redis_cache(f"redis://127.0.0.1:{closed_port}/0")
     rates(user="1/min")
 
-    with caplog.at_level(logging.WARNING, logger="common.throttling"):
+    with caplog.at_level(logging.WARNING, logger="textclf_ops.throttle"):
         statuses = [api_client.get(URL).status_code for _ in range(5)]
 
     assert statuses == [200] * 5
