@@ -3,15 +3,17 @@
 - peers: the bench's Flask app that unpickles model.pickle and vectorizer.pickle on every
   request (as public implementations of this task do), same gunicorn shape, same model files;
 - direct: the algorithm API on its bench-only port, with the service token;
-- nginx: the product's path, nginx -> web (token auth, validation, throttle) -> algorithm.
+- nginx: the product's public path, POST /api/predict/: nginx asks web whether the token may
+  predict (an answer it keeps per token for TOKEN_CACHE_SECONDS), then sends the call straight
+  to the ML API, which checks the input and counts the caller's throttle in web's counter.
 All three serve the current model (linear_svc on the whole real corpus). Each target is first
 warmed up (every gunicorn worker loads the model on its first request).
 
 Then the ML API once more, directly, from one connection paced to the rate the product's path
-reached at concurrency 8: behind web the ML API is not the bottleneck, so its requests arrive
-one at a time and each wakes an idle worker, which costs it more CPU per request than the
-direct rows' back-to-back load does (BENCHMARKS.md, 2026-12-04). That row is the ML API's own
-CPU at the arrival rate it sees behind web, the second denominator of the CPU ratio.
+reached at concurrency 8: on that path the ML API's requests arrive at the path's rate, and an
+idle worker woken per request costs it more CPU than the direct rows' back-to-back load does
+(BENCHMARKS.md, 2026-12-04). That row is the ML API's own CPU at the arrival rate it sees on
+the public path, the second denominator of the CPU ratio.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ MAX_CPU_TIMES_ML_API = 2.0
 PACED_LIKE_CONCURRENCY = 8  # the paced row matches the product's path at this concurrency
 _TEXTS = 1000
 _WARM_UP_SECONDS = 2
+PATH_LABEL = "nginx → algorithm (web's token check, cached)"
 SERVICES = ("nginx", "web", "algorithm", "peers", "db", "redis")
 GUNICORN_SERVICES = ("web", "algorithm", "peers")
 
@@ -68,7 +71,7 @@ def run(ctx: Context) -> list[Row]:
         ),
         Target(
             "nginx",
-            "nginx → web → algorithm",
+            PATH_LABEL,
             f"{ctx.stack.base_url}/api/predict/",
             {"Authorization": f"Token {ctx.api.token}"},
         ),
@@ -130,7 +133,7 @@ def _paced_rows(
     total = cpu_ratio.per_request_ms(path.cpu_seconds, path.load.requests)
     own = cpu_ratio.per_request_ms(paced.cpu_seconds, paced.load.requests, only="algorithm")
     ratio_name = (
-        f"nginx → web → algorithm, concurrency {PACED_LIKE_CONCURRENCY}: CPU per prediction, all "
+        f"{PATH_LABEL}, concurrency {PACED_LIKE_CONCURRENCY}: CPU per prediction, all "
         "layers, against the ML API's own at the same arrival rate (paced direct)"
     )
     ratio = cpu_ratio.ratio_row(SECTION, ratio_name, total, own, MAX_CPU_TIMES_ML_API)
@@ -138,7 +141,7 @@ def _paced_rows(
         Row(
             SECTION,
             f"algorithm API, direct, one connection paced ({pause} ms before each request) to "
-            f"the rate of nginx → web → algorithm at concurrency {PACED_LIKE_CONCURRENCY}",
+            f"the rate of {PATH_LABEL} at concurrency {PACED_LIKE_CONCURRENCY}",
             _describe(paced),
         ),
         ratio,
@@ -147,7 +150,7 @@ def _paced_rows(
 
 def _cpu_ratio_row(path: Measurement, direct: Measurement, *, concurrency: int) -> Row:
     name = (
-        f"nginx → web → algorithm, concurrency {concurrency}: CPU per prediction, all layers, "
+        f"{PATH_LABEL}, concurrency {concurrency}: CPU per prediction, all layers, "
         "against the ML API's own (direct)"
     )
     total = cpu_ratio.per_request_ms(path.cpu_seconds, path.load.requests)
