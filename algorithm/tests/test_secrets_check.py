@@ -52,7 +52,7 @@ def test_every_development_default_is_listed():
         for name, field in Settings.model_fields.items()
         # URLs: production judges the password in them, not the whole URL.
         if field.annotation is SecretStr
-        and name not in ("database_url", "celery_broker_url", "sentry_dsn")
+        and name not in ("database_url", "celery_broker_url", "cache_url", "sentry_dsn")
     }
 
     assert compose_defaults

@@ -19,7 +19,7 @@ from redis import RedisError
 from textclf_ops.predict_call import is_plain_request, plain_payload
 from textclf_ops.throttle import EDGE_BUDGET_HEADER, Budget, CacheCircuit, RateLimit
 
-from mlservice.api.errors import error_response
+from mlservice.api.errors import ApiError, error_response
 from mlservice.api.prediction import answer
 
 bp = Blueprint("edge", __name__)
@@ -58,7 +58,11 @@ def predict():
         if count > budget.limit:
             return hand_over()
         headers.update(RateLimit(budget.limit, budget.limit - count, seconds_left).headers())
-    return answer([payload["text"]], single=True, explain=payload.get("explain")), headers
+    try:
+        return answer([payload["text"]], single=True, explain=payload.get("explain")), headers
+    except ApiError as exc:  # no model yet, or one that cannot explain: as web relays it
+        body, status = error_response(exc.status, exc.detail, **exc.extra)
+        return body, status, headers
 
 
 def _count(budget: Budget) -> tuple[int, int] | None:

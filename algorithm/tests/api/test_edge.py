@@ -63,6 +63,7 @@ def test_no_model_is_answered_here_as_web_relays_it(client, redis_db):
 
     assert response.status_code == 409
     assert response.get_json()["detail"].startswith("No trained model")
+    assert response.headers["X-RateLimit-Remaining"] == "2"
     assert int(redis_db.get(KEY)) == 1
 
 
