@@ -10,6 +10,7 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from accounts.services import token_create
+from common.throttling import cache_circuit
 from integrations.ml_service.client import get_ml_client
 from tests.fake_ml_service import FakeMLService
 
@@ -56,10 +57,13 @@ def staff_client(staff_user) -> APIClient:
 
 @pytest.fixture(autouse=True)
 def empty_cache():
-    """The login throttles and revocation markers count in the cache: each test starts empty."""
+    """The login throttles and revocation markers count in the cache: each test starts empty,
+    with the throttle's circuit closed (a test that made the cache fail may have opened it)."""
+    cache_circuit.reset()
     cache.clear()
     yield
     cache.clear()
+    cache_circuit.reset()
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,7 @@ import pytest
 import redis
 from django.core.cache import cache
 
-from common.throttling import RedisWindowCounter, cache_circuit
+from common.throttling import RedisWindowCounter
 
 pytestmark = pytest.mark.django_db
 
@@ -35,13 +35,6 @@ def rates(settings):
         }
 
     return set_rates
-
-
-@pytest.fixture(autouse=True)
-def closed_circuit():
-    cache_circuit.reset()
-    yield
-    cache_circuit.reset()
 
 
 @pytest.fixture

@@ -7,19 +7,11 @@ from django.core.cache import cache
 from knox.models import get_token_model
 from textclf_ops.throttle import Budget, RedisWindowCounter
 
-from common.throttling import cache_circuit
 from tests.common.test_throttling import REDIS_TEST_URL, redis_cache
 
 pytestmark = pytest.mark.django_db
 
 URL = "/edge/predict-check/"
-
-
-@pytest.fixture(autouse=True)
-def closed_circuit():
-    cache_circuit.reset()
-    yield
-    cache_circuit.reset()
 
 
 @pytest.fixture
