@@ -19,6 +19,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from typing import Protocol
 
 import redis
 from redis import RedisError
@@ -28,6 +29,8 @@ logger = logging.getLogger(__name__)
 # web's token check for the public predict route names the caller's budget in this header;
 # nginx hands it on to the ML API (set there by nginx, never taken from the client).
 EDGE_BUDGET_HEADER = "X-Edge-Budget"
+# Its value for a caller no throttle counts (the user rate unset).
+UNTHROTTLED = "none"
 
 # After a cache failure, requests skip the throttle for this long.
 CACHE_RETRY_AFTER_SECONDS = 5.0
@@ -64,6 +67,22 @@ class CacheCircuit:
     def reset(self) -> None:
         with self._lock:
             self._down_until = 0.0
+
+    def hit(self, counter: WindowCounter, key: str, window: int) -> tuple[int, int] | None:
+        """`counter.hit(key, window)`, or None (the request goes through) while the circuit is
+        open or when the counter fails, which opens it."""
+        if self.is_open():
+            return None
+        try:
+            return counter.hit(key, window)
+        except RedisError as exc:
+            self.trip(exc)
+            return None
+
+
+class WindowCounter(Protocol):
+    def hit(self, key: str, window: int) -> tuple[int, int]:
+        """Count one request in `key`'s window: (requests so far, seconds until it ends)."""
 
 
 class RedisWindowCounter:
@@ -126,6 +145,10 @@ class Budget:
 
     def header(self) -> str:
         return f"{self.key} {self.limit} {self.window}"
+
+    def standing(self, count: int, seconds_left: int) -> RateLimit:
+        """Where the caller stands after `count` calls in this window."""
+        return RateLimit(self.limit, max(self.limit - count, 0), seconds_left)
 
     @classmethod
     def parse(cls, value: str) -> Budget | None:

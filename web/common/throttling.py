@@ -24,25 +24,24 @@ import hashlib
 import logging
 import math
 from collections.abc import Callable, Mapping
-from typing import Protocol
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest, HttpResponse
-from redis import RedisError
 from rest_framework import exceptions, throttling
 from rest_framework.settings import api_settings
-from textclf_ops.throttle import Budget, CacheCircuit, RateLimit, RedisWindowCounter
+from textclf_ops.throttle import (
+    Budget,
+    CacheCircuit,
+    RateLimit,
+    RedisWindowCounter,
+    WindowCounter,
+)
 
 logger = logging.getLogger(__name__)
 
 cache_circuit = CacheCircuit()
-
-
-class WindowCounter(Protocol):
-    def hit(self, key: str, window: int) -> tuple[int, int]:
-        """Count one request in `key`'s window: (requests so far, seconds until it ends)."""
 
 
 class CacheWindowCounter:
@@ -127,18 +126,17 @@ class _FixedWindowMixin:
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
 
     def allow_request(self, request, view) -> bool:
-        if self.rate is None or cache_circuit.is_open():
+        if self.rate is None:
             return True
         key = self.get_cache_key(request, view)
         if key is None:
             return True
-        try:
-            count, self.seconds_left = window_counter().hit(key, self.duration)
-        except RedisError as exc:
-            cache_circuit.trip(exc)
+        budget = Budget(key, self.num_requests, self.duration)
+        counted = cache_circuit.hit(window_counter(), key, self.duration)
+        if counted is None:
             return True
-        remaining = max(self.num_requests - count, 0)
-        _record(request, RateLimit(self.num_requests, remaining, self.seconds_left))
+        count, self.seconds_left = counted
+        _record(request, budget.standing(count, self.seconds_left))
         return count <= self.num_requests
 
     def wait(self) -> float:

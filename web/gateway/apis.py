@@ -19,7 +19,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from textclf_ops.throttle import EDGE_BUDGET_HEADER
+from textclf_ops.throttle import EDGE_BUDGET_HEADER, UNTHROTTLED
 
 from accounts.authentication import OutageTolerantTokenAuthentication
 from accounts.policies import Action, permission_for
@@ -188,7 +188,7 @@ class PredictEdgeCheckApi(APIView):
         budget = user_budget(request, self)
         return Response(
             status=status.HTTP_204_NO_CONTENT,
-            headers={EDGE_BUDGET_HEADER: budget.header() if budget else "none"},
+            headers={EDGE_BUDGET_HEADER: budget.header() if budget else UNTHROTTLED},
         )
 
     # nginx's subrequest carries the original method; every method is checked as a prediction.

@@ -15,9 +15,8 @@ the limit, so web's answer and headers are the same.
 from __future__ import annotations
 
 from flask import Blueprint, current_app, request
-from redis import RedisError
 from textclf_ops.predict_call import is_plain_request, plain_payload
-from textclf_ops.throttle import EDGE_BUDGET_HEADER, Budget, CacheCircuit, RateLimit
+from textclf_ops.throttle import EDGE_BUDGET_HEADER, UNTHROTTLED, Budget, CacheCircuit
 
 from mlservice.api.errors import ApiError, error_response
 from mlservice.api.prediction import answer
@@ -37,8 +36,9 @@ cache_circuit = CacheCircuit()
 @bp.route("/edge/predict", methods=_METHODS, provide_automatic_options=False)
 def predict():
     budget_header = request.headers.get(EDGE_BUDGET_HEADER, "")
-    budget = None if budget_header == "none" else Budget.parse(budget_header)
-    if request.method != "POST" or (budget is None and budget_header != "none"):
+    budget = Budget.parse(budget_header)
+    # No budget and not unthrottled: nginx did not check the token.
+    if request.method != "POST" or (budget is None and budget_header != UNTHROTTLED):
         return hand_over()
     settings = current_app.config["SETTINGS"]
     if not is_plain_request(
@@ -53,28 +53,17 @@ def predict():
     if payload is None:
         return hand_over()
     headers = dict(_DRF_HEADERS)
-    if budget is not None and (counted := _count(budget)) is not None:
+    counter = current_app.extensions["throttle_counter"]
+    if budget is not None and (counted := cache_circuit.hit(counter, budget.key, budget.window)):
         count, seconds_left = counted
         if count > budget.limit:
             return hand_over()
-        headers.update(RateLimit(budget.limit, budget.limit - count, seconds_left).headers())
+        headers.update(budget.standing(count, seconds_left).headers())
     try:
         return answer([payload["text"]], single=True, explain=payload.get("explain")), headers
     except ApiError as exc:  # no model yet, or one that cannot explain: as web relays it
         body, status = error_response(exc.status, exc.detail, **exc.extra)
         return body, status, headers
-
-
-def _count(budget: Budget) -> tuple[int, int] | None:
-    """Count this call in the caller's window: (calls so far, seconds until it ends), or None
-    when the counter is unavailable (the call goes through, as web's throttle fails open)."""
-    if cache_circuit.is_open():
-        return None
-    try:
-        return current_app.extensions["throttle_counter"].hit(budget.key, budget.window)
-    except RedisError as exc:
-        cache_circuit.trip(exc)
-        return None
 
 
 def hand_over():
